@@ -1,0 +1,49 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from config.settings import Settings
+from gateway import health
+from gateway.flows.registry import FlowRegistry
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, test_config: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the web app from ``settings`` (default: the environment)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(SECRET_KEY=settings.secret_key, JSON_SORT_KEYS=False)
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["settings"] = settings
+    if settings.secret_key_generated and settings.is_production:
+        raise RuntimeError("SECRET_KEY must be set in production")
+
+    registry = FlowRegistry.load_directory(settings.flows_dir)
+    for path, errors in registry.refused.items():
+        for error in errors:
+            log.error("flow refused: %s", error)
+        log.error("flow file %s refused with %d error(s)", path, len(errors))
+    app.extensions["flows"] = registry
+
+    app.register_blueprint(health.bp)
+    return app
+
+
+def settings_of(app: Flask) -> Settings:
+    settings: Settings = app.extensions["settings"]
+    return settings
+
+
+def flows_of(app: Flask) -> FlowRegistry:
+    registry: FlowRegistry = app.extensions["flows"]
+    return registry

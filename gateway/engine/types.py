@@ -1,0 +1,134 @@
+"""The values the engine takes and gives: events in, a new state and outputs out.
+
+A :class:`SessionState` is plain data and round-trips through JSON (``to_dict`` /
+``from_dict``) so the store can keep it in one column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+EventKind = Literal[
+    "start",  # begin the survey: notice, intro, first question
+    "text",  # a typed reply (SMS, or a web form value)
+    "digits",  # keypad digits (voice); "" for # alone
+    "recording",  # a voice recording's URL; None or "" for an empty recording
+    "no_input",  # the respondent said nothing before a timeout (voice)
+    "expire",  # the survey's time is up
+    "back",  # go back to the previous question (web)
+]
+
+Phase = Literal["new", "language", "question", "done"]
+Status = Literal["active", "completed", "expired"]
+
+# An answer value as stored and as compared in `when`: int for rating and number,
+# "yes"/"no" for yesno, the option value (or a list of values) for choice, str for text,
+# None for unanswered.
+AnswerValue = int | str | list[str] | None
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    value: str | list[str] | None = None
+
+
+@dataclass
+class SessionState:
+    """Where a respondent is in a flow. Mutated only by the engine, on a copy."""
+
+    channel: str
+    language: str | None  # None until chosen (a voice call offered a language menu)
+    context: dict[str, str] = field(default_factory=dict)
+    phase: Phase = "new"
+    index: int = 0  # index in flow.questions of the question being asked
+    answers: dict[str, AnswerValue] = field(default_factory=dict)
+    attempts: int = 0  # invalid replies to the current question so far
+    history: list[int] = field(default_factory=list)  # indexes asked, for "back"
+    status: Status = "active"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "language": self.language,
+            "context": dict(self.context),
+            "phase": self.phase,
+            "index": self.index,
+            "answers": dict(self.answers),
+            "attempts": self.attempts,
+            "history": list(self.history),
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionState:
+        return cls(
+            channel=data["channel"],
+            language=data.get("language"),
+            context=dict(data.get("context") or {}),
+            phase=data.get("phase", "new"),
+            index=int(data.get("index", 0)),
+            answers=dict(data.get("answers") or {}),
+            attempts=int(data.get("attempts", 0)),
+            history=list(data.get("history") or []),
+            status=data.get("status", "active"),
+        )
+
+
+ExpectKind = Literal["rating", "yesno", "choice", "number", "text", "language"]
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What kind of answer the current prompt waits for; voice turns it into TwiML."""
+
+    kind: ExpectKind
+    single_key: bool  # one keypress answers it (numDigits=1); else digits end with '#'
+    keys: tuple[str, ...] = ()  # valid single keys, when single_key
+    multiple: bool = False  # a multiple choice: keys one at a time, then '#'
+    optional: bool = False
+    skip_key: str | None = None  # the keypad key that skips an optional question
+    max_length: int | None = None  # text: characters (SMS/web) or seconds (voice)
+
+
+PromptKind = Literal[
+    "language_menu",
+    "notice",  # the PRA notice
+    "intro",
+    "question",
+    "reprompt",  # invalid input: says what is expected, then asks again
+    "info",  # message questions and other statements
+    "outro",
+    "closed",  # a reply after the survey ended
+]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    kind: PromptKind
+    text: str
+    question_id: str | None = None
+    expect: Expect | None = None
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    """One answer the step recorded, for the store's answer rows."""
+
+    question_id: str
+    raw: str | None  # the input as received (None when skipped or unanswered)
+    value: AnswerValue
+    outcome: Literal["answered", "skipped", "unanswered"]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    state: SessionState
+    prompts: tuple[Prompt, ...] = ()
+    answers: tuple[RecordedAnswer, ...] = ()
+    invalid: bool = False  # the event did not parse as an answer and was re-prompted
+
+    @property
+    def finished(self) -> bool:
+        return self.state.status != "active"

@@ -1,0 +1,125 @@
+"""The flow model: what a validated flow file becomes.
+
+Objects here are immutable and hold only checked data; the loader
+(:mod:`gateway.flows.loader`) is the one place that builds them from YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from gateway.flows.when import Condition
+
+QuestionType = Literal["rating", "yesno", "choice", "number", "text", "message"]
+QUESTION_TYPES: tuple[QuestionType, ...] = ("rating", "yesno", "choice", "number", "text", "message")
+
+Channel = Literal["sms", "voice", "email", "web"]
+CHANNELS: tuple[Channel, ...] = ("sms", "voice", "email", "web")
+
+#: Channels whose wording a question may override with a key of the same name.
+OVERRIDE_CHANNELS: tuple[str, ...] = ("sms", "voice", "web")
+
+A11_TAGS: tuple[str, ...] = (
+    "satisfaction",
+    "trust",
+    "effectiveness",
+    "ease",
+    "efficiency",
+    "transparency",
+    "employee",
+    "humanity",
+    "went_well",
+    "went_poorly",
+    "comment",
+)
+
+# Text in every language of the flow: language code -> string. The loader turns a plain
+# string into {default language: string}.
+Text = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: Text
+    key: str  # the keypad key, "1", "2", ... by default
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: QuestionType
+    prompt: Text
+    overrides: dict[str, Text] = field(default_factory=dict)  # channel -> text
+    optional: bool = False
+    a11: str | None = None
+    when: Condition | None = None
+    when_source: str | None = None
+    scale: tuple[int, int] = (1, 5)  # rating only
+    options: tuple[Option, ...] = ()  # choice only
+    multiple: bool = False  # choice only
+    min: int | None = None  # number only
+    max: int | None = None  # number only
+    max_length: int | None = None  # text only: characters typed (SMS, web)
+    max_seconds: int | None = None  # text only: recording length on voice (default 60)
+    transcribe: bool = False  # text only: ask Twilio to transcribe the voice recording
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "message"
+
+    def option_by_key(self, key: str) -> Option | None:
+        return next((o for o in self.options if o.key == key), None)
+
+    def option_by_value(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+
+@dataclass(frozen=True)
+class Pra:
+    """A Paperwork Reduction Act notice (5 CFR 1320.8(b))."""
+
+    omb_control_number: str
+    expiration_date: date
+    burden_minutes: int | None = None
+
+    def expired(self, today: date) -> bool:
+        return today > self.expiration_date
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    version: int
+    title: Text
+    agency: str
+    questions: tuple[Question, ...]
+    languages: tuple[str, ...] = ("en",)
+    channels: tuple[Channel, ...] = CHANNELS
+    context: tuple[str, ...] = ()
+    pra: Pra | None = None
+    expires_after: timedelta | None = None
+    start_keywords: tuple[str, ...] = ()
+    intro: Text | None = None
+    outro: Text | None = None
+    source_path: str = ""
+    content_hash: str = ""  # sha256 hex of the file's bytes
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+    def index_of(self, question_id: str) -> int:
+        for i, q in enumerate(self.questions):
+            if q.id == question_id:
+                return i
+        raise KeyError(question_id)
