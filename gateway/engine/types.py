@@ -128,6 +128,9 @@ class StepResult:
     prompts: tuple[Prompt, ...] = ()
     answers: tuple[RecordedAnswer, ...] = ()
     invalid: bool = False  # the event did not parse as an answer and was re-prompted
+    # Question ids whose earlier answers this step removed: a changed answer (web "back")
+    # made their `when` false, so they are no longer part of the response.
+    dropped: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:

@@ -14,7 +14,14 @@ if TYPE_CHECKING:
     from gateway.flows.when import Condition
 
 QuestionType = Literal["rating", "yesno", "choice", "number", "text", "message"]
-QUESTION_TYPES: tuple[QuestionType, ...] = ("rating", "yesno", "choice", "number", "text", "message")
+QUESTION_TYPES: tuple[QuestionType, ...] = (
+    "rating",
+    "yesno",
+    "choice",
+    "number",
+    "text",
+    "message",
+)
 
 Channel = Literal["sms", "voice", "email", "web"]
 CHANNELS: tuple[Channel, ...] = ("sms", "voice", "email", "web")

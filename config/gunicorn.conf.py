@@ -1,0 +1,15 @@
+"""gunicorn settings for `Procfile`'s web process; every value can be overridden by the
+environment (WEB_CONCURRENCY, PORT, GUNICORN_TIMEOUT)."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+# Twilio gives a webhook 15 seconds; a request still running after 10 is better ended.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "10"))
+graceful_timeout = 20
+keepalive = 5
+accesslog = None  # the app logs requests itself, without personal data
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+preload_app = False
