@@ -15,7 +15,7 @@ from datetime import date
 from gateway.engine.catalog import catalog
 from gateway.flows.model import Flow, Question, Text
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 #: Ratings on this scale read as the A-11 agreement scale (1 = strongly disagree).
 AGREEMENT_SCALE = (1, 5)
@@ -39,10 +39,20 @@ def pick_text(text: Text, language: str) -> str:
 
 
 def fill(template: str, context: Mapping[str, str] | None) -> str:
-    """Fill ``{name}`` from context; names it lacks (or no context) stay as written."""
-    if context is None or "{" not in template:
+    """Fill ``{name}`` from context and turn ``{{``/``}}`` into literal braces; names the
+    context lacks (or every name, with no context) stay as written."""
+    if "{" not in template and "}" not in template:
         return template
-    return _PLACEHOLDER.sub(lambda m: str(context.get(m.group(1), m.group(0))), template)
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return match.group(0)[0]
+        if context is None:
+            return match.group(0)
+        return str(context.get(name, match.group(0)))
+
+    return _PLACEHOLDER.sub(replace, template)
 
 
 def render_text(text: Text, language: str, context: Mapping[str, str] | None) -> str:
@@ -155,5 +165,11 @@ def pra_notice(flow: Flow, channel: str, language: str, *, link: str | None = No
         )
         return f"{text} {cat.message('pra.link', link=link)}" if link else text
     omb = _spoken_digits(pra.omb_control_number) if channel == "voice" else pra.omb_control_number
-    key = "pra.full" if pra.burden_minutes is not None else "pra.full_no_burden"
-    return cat.message(key, minutes=pra.burden_minutes, omb=omb, expires=expires)
+    minutes = pra.burden_minutes
+    burden = (
+        ""
+        if minutes is None
+        else cat.message("pra.burden_one" if minutes == 1 else "pra.burden", minutes=minutes)
+    )
+    text = cat.message("pra.full", burden=burden, omb=omb, expires=expires)
+    return " ".join(text.split())
