@@ -9,8 +9,12 @@ from typing import Any
 from flask import Flask
 
 from config.settings import Settings
-from gateway import health
+from gateway import alert_delivery, dashboard, health, jobs, web
+from gateway.api.blueprint import bp as api_bp
 from gateway.flows.registry import FlowRegistry
+from gateway.store import db as store_db
+from gateway.twilio.sms import bp as twilio_sms_bp
+from gateway.twilio.voice import bp as twilio_voice_bp
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +38,16 @@ def create_app(
             log.error("flow refused: %s", error)
         log.error("flow file %s refused with %d error(s)", path, len(errors))
     app.extensions["flows"] = registry
+    store_db.init_app(app, settings)
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(twilio_sms_bp)
+    app.register_blueprint(twilio_voice_bp)
+    web.init_app(app)
+    jobs.init_app(app)
+    alert_delivery.init_app(app)
+    dashboard.init_app(app)
     return app
 
 

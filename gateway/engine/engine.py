@@ -17,6 +17,10 @@ How a survey runs:
   changed answer turns a later question's ``when`` false, that question's answer is
   dropped (listed in ``StepResult.dropped``), so a survey never keeps an answer to a
   question it would no longer ask.
+- On SMS, a question marked ``handoff: web`` is not asked: the step says a "handoff"
+  prompt (its text keeps :data:`LINK_PLACEHOLDER` for the SMS layer's link) and the state
+  moves to the web channel at that question, so the next event is a web form's answer to
+  it. Other channels ask the question as usual.
 - ``expire`` ends an active survey without a word; any event after the end gets the
   "closed" reply and leaves the state as it was.
 """
@@ -35,6 +39,7 @@ from gateway.engine.render import (
     render_text,
 )
 from gateway.engine.types import (
+    LINK_PLACEHOLDER,
     AnswerValue,
     Event,
     Expect,
@@ -117,6 +122,8 @@ def _copy(state: SessionState) -> SessionState:
         attempts=state.attempts,
         history=list(state.history),
         status=state.status,
+        handed_off_from=state.handed_off_from,
+        handoff_question=state.handoff_question,
     )
 
 
@@ -216,6 +223,9 @@ class _Step:
             self.state.phase = "question"
             self.state.index = position
             self.state.attempts = 0
+            if question.handoff is not None and self.state.channel == "sms":
+                self.hand_off(question, question.handoff)
+                return
             self.say("question", self.render(question), question)
             return
         outro = self.flow.outro
@@ -227,6 +237,14 @@ class _Step:
         self.say("outro", text)
         self.state.phase = "done"
         self.state.status = "completed"
+
+    def hand_off(self, question: Question, channel: str) -> None:
+        """Continue the survey at ``question`` on ``channel``; say where, not the question."""
+        self.state.handed_off_from = self.state.channel
+        self.state.handoff_question = question.id
+        self.state.channel = channel
+        text = catalog(self.language).message("handoff.link", link=LINK_PLACEHOLDER)
+        self.prompts.append(Prompt(kind="handoff", text=text, question_id=question.id))
 
     def render(self, question: Question) -> str:
         return render_question(

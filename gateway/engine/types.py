@@ -47,6 +47,14 @@ class SessionState:
     attempts: int = 0  # invalid replies to the current question so far
     history: list[int] = field(default_factory=list)  # indexes asked, for "back"
     status: Status = "active"
+    # Set when an SMS survey reached a question marked `handoff: web`: the channel it
+    # left (then ``channel`` is the one it continues on) and the question it continued at.
+    handed_off_from: str | None = None
+    handoff_question: str | None = None
+
+    @property
+    def handed_off(self) -> bool:
+        return self.handed_off_from is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +67,8 @@ class SessionState:
             "attempts": self.attempts,
             "history": list(self.history),
             "status": self.status,
+            "handed_off_from": self.handed_off_from,
+            "handoff_question": self.handoff_question,
         }
 
     @classmethod
@@ -73,6 +83,8 @@ class SessionState:
             attempts=int(data.get("attempts", 0)),
             history=list(data.get("history") or []),
             status=data.get("status", "active"),
+            handed_off_from=data.get("handed_off_from"),
+            handoff_question=data.get("handoff_question"),
         )
 
 
@@ -101,7 +113,12 @@ PromptKind = Literal[
     "info",  # message questions and other statements
     "outro",
     "closed",  # a reply after the survey ended
+    "handoff",  # SMS: the rest is answered on the web; the text keeps LINK_PLACEHOLDER
 ]
+
+#: Where a "handoff" prompt's text puts the web survey link. The engine makes no links
+#: (it knows no secret and no address): the SMS layer puts the signed link in its place.
+LINK_PLACEHOLDER = "{link}"
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,8 @@ def _warn_on_size(flow: Flow, reader: FlowReader, result: LoadResult) -> None:
     if "sms" not in flow.channels:
         return
     for question in flow.questions:
+        if question.handoff is not None:
+            continue  # never texted: SMS sends the web link in its place
         for language in flow.languages:
             text = render_question(flow, question, channel="sms", language=language, context=None)
             count = sms_segments(text)

@@ -26,6 +26,10 @@ QUESTION_TYPES: tuple[QuestionType, ...] = (
 Channel = Literal["sms", "voice", "email", "web"]
 CHANNELS: tuple[Channel, ...] = ("sms", "voice", "email", "web")
 
+#: Where a question's ``handoff`` may send an SMS respondent to answer the rest.
+HandoffTarget = Literal["web"]
+HANDOFF_TARGETS: tuple[HandoffTarget, ...] = ("web",)
+
 #: Channels whose wording a question may override with a key of the same name.
 OVERRIDE_CHANNELS: tuple[str, ...] = ("sms", "voice", "web")
 
@@ -42,6 +46,9 @@ A11_TAGS: tuple[str, ...] = (
     "went_poorly",
     "comment",
 )
+
+#: Where in the customer's experience the survey is taken (A-11 Section 280 vocabulary).
+TRANSACTION_POINTS: tuple[str, ...] = ("post-interaction", "post-service-journey", "relational")
 
 # Text in every language of the flow: language code -> string. The loader turns a plain
 # string into {default language: string}.
@@ -73,6 +80,9 @@ class Question:
     max_length: int | None = None  # text only: characters typed (SMS, web)
     max_seconds: int | None = None  # text only: recording length on voice (default 60)
     transcribe: bool = False  # text only: ask Twilio to transcribe the voice recording
+    # On SMS, send a link to the web survey instead of asking this question by text; the
+    # rest of the survey is answered on the web pages. Other channels ask it as usual.
+    handoff: HandoffTarget | None = None
 
     @property
     def answerable(self) -> bool:
@@ -98,6 +108,25 @@ class Pra:
 
 
 @dataclass(frozen=True)
+class A11Reporting:
+    """The flow's ``a11:`` block: what the quarterly A-11 Section 280 report says of it."""
+
+    service: str
+    transaction_point: str = "post-interaction"
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """A service-recovery rule: when a completed survey's answers match ``when``, notify."""
+
+    name: str
+    when: Condition
+    when_source: str
+    webhook: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
 class Flow:
     id: str
     version: int
@@ -114,6 +143,8 @@ class Flow:
     outro: Text | None = None
     source_path: str = ""
     content_hash: str = ""  # sha256 hex of the file's bytes
+    a11: A11Reporting | None = None
+    alerts: tuple[AlertRule, ...] = ()
 
     @property
     def default_language(self) -> str:

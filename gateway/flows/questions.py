@@ -8,12 +8,23 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from gateway.flows.conditions import check_comparison
-from gateway.flows.model import A11_TAGS, OVERRIDE_CHANNELS, QUESTION_TYPES, Option, Question, Text
+from gateway.flows.model import (
+    A11_TAGS,
+    CHANNELS,
+    HANDOFF_TARGETS,
+    OVERRIDE_CHANNELS,
+    QUESTION_TYPES,
+    Channel,
+    Option,
+    Question,
+    Text,
+)
 from gateway.flows.nodes import Fields, position
 from gateway.flows.texts import TextReader
 from gateway.flows.when import KEYWORDS, Condition, WhenSyntaxError, parse_when
 
 QUESTION_FIELDS = ("id", "type", "prompt", *OVERRIDE_CHANNELS, "optional", "a11", "when") + (
+    "handoff",
     "scale",
     "options",
     "multiple",
@@ -44,6 +55,8 @@ MAX_RECORDING_SECONDS = 600
 class QuestionReader(TextReader):
     def __init__(self, path: str) -> None:
         super().__init__(path)
+        #: The flow's channels, read before its questions (None when they are invalid).
+        self.channels: tuple[Channel, ...] | None = CHANNELS
         #: Where each question's SMS wording is written (its sms override, or its prompt).
         self.sms_text_positions: dict[str, tuple[int, int]] = {}
         self._ids: dict[str, int] = {}  # question id -> index of its first question
@@ -125,6 +138,8 @@ class QuestionReader(TextReader):
             if source is not None:
                 args["when"] = self._when(value["when"], source, index, prefix)
                 args["when_source"] = source
+        if "handoff" in value:
+            args["handoff"] = self._handoff(value["handoff"], qtype, prefix)
         args.update(self._typed_fields(qtype, value, fields, prefix))
 
         if qid is None or qtype is None or len(self.errors) > errors_before:
@@ -157,6 +172,38 @@ class QuestionReader(TextReader):
             return None
         self._id_nodes[qid] = node
         return qid
+
+    def _handoff(self, node: Node, qtype: str | None, prefix: str) -> str | None:
+        """``handoff: web``: checked against the question's type and the flow's channels."""
+        target = self.string(node, f"{prefix}handoff")
+        if target is None:
+            return None
+        if target not in HANDOFF_TARGETS:
+            self.error(
+                node,
+                f"{prefix}handoff must be {' or '.join(HANDOFF_TARGETS)}, not '{target}'"
+                " (the web survey is the one place an SMS survey can continue)",
+            )
+            return None
+        if qtype == "message":
+            self.error(
+                node,
+                f"{prefix}a message question has no answer, so it cannot hand off to the {target}",
+            )
+        elif self.channels is not None and target not in self.channels:
+            self.error(
+                node,
+                f"{prefix}handoff: {target} needs the {target} channel, and channels lists"
+                f" {', '.join(self.channels)}; add {target} to channels or remove handoff",
+            )
+        elif self.channels is not None and "sms" not in self.channels:
+            self.report(
+                node,
+                f"{prefix}handoff has no effect: it applies only on SMS, which this flow"
+                " does not use",
+                "warning",
+            )
+        return target
 
     def _typed_fields(
         self, qtype: str | None, value: dict[str, Node], fields: Fields, prefix: str

@@ -14,7 +14,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from gateway.engine.catalog import available_languages
 from gateway.flows.model import CHANNELS, Channel, Flow, Pra, Question
 from gateway.flows.nodes import position
-from gateway.flows.questions import QuestionReader
+from gateway.flows.results import ResultsReader
 
 FLOW_FIELDS = (
     "id",
@@ -30,6 +30,8 @@ FLOW_FIELDS = (
     "intro",
     "outro",
     "questions",
+    "a11",
+    "alerts",
 )
 REQUIRED_FIELDS = ("id", "version", "title", "agency", "questions")
 PRA_FIELDS = ("omb_control_number", "expiration_date", "burden_minutes")
@@ -49,7 +51,7 @@ RESERVED_KEYWORDS = frozenset(
 )
 
 
-class FlowReader(QuestionReader):
+class FlowReader(ResultsReader):
     """Reads one flow's top-level mapping; errors and warnings accumulate on the reader."""
 
     def __init__(self, path: str) -> None:
@@ -83,6 +85,7 @@ class FlowReader(QuestionReader):
             value.get("agency"), "agency", AGENCY, "lowercase letters, digits and hyphens"
         )
         channels = self._channels(value["channels"]) if "channels" in value else CHANNELS
+        self.channels = channels
         pra = self._pra(value["pra"]) if "pra" in value else None
         expires = self._duration(value["expires_after"]) if "expires_after" in value else None
         keywords = self._keywords(value["start_keywords"]) if "start_keywords" in value else ()
@@ -92,6 +95,8 @@ class FlowReader(QuestionReader):
         if "questions" in value:
             self.questions_position = position(value["questions"])
             questions = self.questions(value["questions"])
+        a11 = self.a11_block(value["a11"]) if "a11" in value else None
+        alerts = self.alerts(value["alerts"], questions) if "alerts" in value else ()
 
         if self.errors or None in (flow_id, version, title, agency, languages, channels, questions):
             return None
@@ -112,6 +117,8 @@ class FlowReader(QuestionReader):
             outro=outro,
             source_path=self.path,
             content_hash=content_hash,
+            a11=a11,
+            alerts=alerts,
         )
 
     # ---- top-level fields ----------------------------------------------------------------

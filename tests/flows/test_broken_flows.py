@@ -68,6 +68,14 @@ EXPECTED = [
         "8:5: question 'helped': field 'scale' is only allowed on rating questions",
     ),
     (
+        "handoff-not-web.yaml",
+        "8:14: question 'comment': handoff must be web, not 'email' (the web survey is the one place an SMS survey can continue)",
+    ),
+    (
+        "handoff-without-web-channel.yaml",
+        "12:14: question 'comment': handoff: web needs the web channel, and channels lists sms, voice; add web to channels or remove handoff",
+    ),
+    (
         "keyword-read-as-boolean.yaml",
         "5:18: start_keywords: each entry must be text, not the boolean 'YES'; YAML reads YES as a boolean, so quote it: \"YES\"",
     ),

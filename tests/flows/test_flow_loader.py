@@ -156,3 +156,36 @@ def test_a_when_error_points_inside_a_quoted_expression() -> None:
         "f.yaml:11:17: question 'why': when: 'q' is a rating question: compare it with an"
         ' integer, not "x"'
     ]
+
+
+def test_a_question_marked_handoff_web_loads_with_its_handoff() -> None:
+    flow = load_flow_file(GOOD / "every-field.yaml").flow
+    assert flow is not None
+    assert flow.question("comment").handoff == "web"
+    assert flow.question("satisfied").handoff is None
+
+
+def test_a_message_question_cannot_hand_off() -> None:
+    question = "  - id: note\n    type: message\n    handoff: web\n    prompt: Hi.\n"
+    result = load_flow_text(HEAD + "questions:\n" + question, "f.yaml")
+    assert [str(e) for e in result.errors] == [
+        "f.yaml:8:14: question 'note': a message question has no answer, so it cannot hand off"
+        " to the web"
+    ]
+
+
+def test_a_handoff_in_a_flow_without_sms_is_a_warning() -> None:
+    question = "  - id: why\n    type: text\n    handoff: web\n    prompt: Why?\n"
+    result = load_flow_text(HEAD + "channels: [email, web]\nquestions:\n" + question, "f.yaml")
+    assert result.flow is not None
+    assert [str(w) for w in result.warnings] == [
+        "f.yaml:9:14: warning: question 'why': handoff has no effect: it applies only on SMS,"
+        " which this flow does not use"
+    ]
+
+
+def test_a_long_question_handed_off_to_the_web_gets_no_sms_segment_warning() -> None:
+    long_prompt = "Please tell us how satisfied you were with every part of your visit today. " * 4
+    question = f"  - id: q\n    type: rating\n    handoff: web\n    prompt: {long_prompt.strip()}\n"
+    result = load_flow_text(HEAD + "questions:\n" + question, "f.yaml")
+    assert result.flow is not None and result.warnings == []

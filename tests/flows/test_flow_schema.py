@@ -29,6 +29,8 @@ REJECTED_BY_SCHEMA = [
     "pra-bad-number.yaml",
     "message-optional.yaml",
     "expires-after.yaml",
+    "handoff-not-web.yaml",
+    "handoff-without-web-channel.yaml",
 ]
 
 

@@ -1,0 +1,193 @@
+"""Benchmark: inbound SMS replies served by gunicorn (2 sync workers) against PostgreSQL.
+
+Each request is a respondent's signed answer: signature check, open-survey lookup, engine
+step, answer write, TwiML reply. Compared, in the same run, with bench/bare_app.py (same
+form parsed, same kind of TwiML, nothing else) under the same load. The load is wrk
+replaying pre-signed posts (bench/loadgen.py): at each concurrency level, for each of
+``--runs`` runs, a fresh set of respondents, each with a survey already texted to them,
+answers its six questions in order. Loopback only; bounded in time.
+
+    .venv/bin/python bench/sms_inbound.py [--levels 50 200] [--runs 3] [--seconds 12]
+
+Needs wrk and PostgreSQL (TEST_POSTGRES_URL, default postgres@127.0.0.1:5432/test); a
+throwaway database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import loadgen  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from gateway import create_app  # noqa: E402
+from gateway.api.keys import create_api_key, ensure_agency  # noqa: E402
+from gateway.store.db import db_of  # noqa: E402
+from gateway.store.models import Message, Survey  # noqa: E402
+from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
+
+QUESTIONS = 6
+TEMPLATE_NUMBER = "+12025550199"
+
+
+def seed_template(database_url: str) -> str:
+    """One survey started through the API (its opening text sent, simulated); its id."""
+    settings = Settings(
+        database_url=database_url,
+        secret_key="bench",
+        secret_key_generated=False,
+        flows_dir=ROOT / "bench/flows",
+        public_base_url=loadgen.PUBLIC,
+    )
+    app = create_app(settings, {"TESTING": True})
+    with db_of(app).session() as session:
+        _row, key = create_api_key(session, ensure_agency(session, "bench"), "bench")
+    response = app.test_client().post(
+        "/api/v1/surveys",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"flow": "bench-survey", "channel": "sms", "to": TEMPLATE_NUMBER},
+    )
+    assert response.status_code == 202, response.get_data(as_text=True)
+    db_of(app).dispose()
+    survey_id: str = response.get_json()["id"]
+    return survey_id
+
+
+def clone_surveys(engine: sa.Engine, template: str, tag: str, count: int) -> list[str]:
+    """``count`` copies of the template survey (and its opening text), each for a number of
+    its own; returns the numbers. A bulk copy: starting each through the API takes minutes."""
+    surveys = Survey.__table__
+    messages = Message.__table__
+    new_id = sa.literal(f"sv_{tag}_") + sa.func.lpad(sa.cast(sa.column("g"), sa.Text), 7, "0")
+    number = sa.literal(f"+1{tag}") + sa.func.lpad(sa.cast(sa.column("g"), sa.Text), 7, "0")
+    series = sa.func.generate_series(1, count).table_valued("g").render_derived()
+    replaced = {"id": new_id, "contact": number}
+    columns = list(surveys.columns)
+    select = sa.select(*[replaced.get(c.name, c) for c in columns]).select_from(surveys).join(
+        series, sa.true()
+    ).where(surveys.c.id == template)
+    message_columns = [c for c in messages.columns if c.name != "id"]
+    message_values = {
+        "survey_id": new_id,
+        "to_addr": number,
+        "provider_sid": messages.c.provider_sid + sa.literal("_") + sa.literal(tag) + number,
+        "step_key": new_id + sa.literal(":") + sa.func.split_part(messages.c.step_key, ":", 2),
+    }
+    message_select = (
+        sa.select(*[message_values.get(c.name, c) for c in message_columns])
+        .select_from(messages)
+        .join(series, sa.true())
+        .where(messages.c.survey_id == template)
+    )
+    with engine.begin() as conn:
+        conn.execute(surveys.insert().from_select([c.name for c in columns], select))
+        conn.execute(
+            messages.insert().from_select([c.name for c in message_columns], message_select)
+        )
+    return [f"+1{tag}{n:07d}" for n in range(1, count + 1)]
+
+
+def replies(numbers: list[str]) -> list[tuple[str, dict[str, str]]]:
+    """Every respondent's answers, round-robin: answer k of every number, then k + 1."""
+    return [
+        (
+            "/twilio/sms",
+            {
+                "ToCountry": "US",
+                "SmsMessageSid": (sid := "SM" + secrets.token_hex(16)),
+                "NumMedia": "0",
+                "SmsSid": sid,
+                "SmsStatus": "received",
+                "Body": str(k % 5 + 1),
+                "To": "+12025550100",
+                "NumSegments": "1",
+                "MessageSid": sid,
+                "AccountSid": "AC" + "0" * 32,
+                "From": number,
+                "ApiVersion": "2010-04-01",
+            },
+        )
+        for k in range(QUESTIONS)
+        for number in numbers
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--levels", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=12)
+    parser.add_argument(
+        "--respondents", type=int, default=3000, help="per run (six replies each)"
+    )
+    parser.add_argument("--wrk-cpu", type=int, default=None, help="pin wrk to this CPU")
+    args = parser.parse_args()
+
+    with loadgen.throwaway_database() as database_url, loadgen.scratch_dir() as tmp:
+        template = seed_template(database_url)
+        engine = sa.create_engine(database_url)
+        env = {
+            "DATABASE_URL": database_url,
+            "FLOWS_DIR": str(ROOT / "bench/flows"),
+            "PUBLIC_BASE_URL": loadgen.PUBLIC,
+            "SECRET_KEY": "bench",
+            "GATEWAY_ENV": "development",
+            "REDIS_URL": "",
+            "TWILIO_ACCOUNT_SID": "",
+            "TWILIO_AUTH_TOKEN": "",
+        }
+        with (
+            loadgen.gunicorn("gateway:create_app()", env) as gateway,
+            loadgen.gunicorn("bench.bare_app:app", env) as bare,
+        ):
+            print(
+                f"SMS replies; gunicorn 2 sync workers each; PostgreSQL; wrk 1 thread, "
+                f"{args.seconds} s per run, median of {args.runs}; "
+                f"{args.respondents} new respondents x {QUESTIONS} replies per run"
+            )
+            for level_index, level in enumerate(args.levels):
+                gateway_runs, bare_runs = [], []
+                for run in range(args.runs):
+                    tag = f"{3 + level_index}{run}{secrets.randbelow(10)}"
+                    numbers = clone_surveys(engine, template, tag, args.respondents)
+                    file = Path(tmp) / f"sms-{level}-{run}.txt"
+                    count = loadgen.write_requests(file, replies(numbers), DEVELOPMENT_AUTH_TOKEN)
+                    bare_runs.append(
+                        loadgen.wrk(
+                            bare, file, connections=level, seconds=args.seconds, cpu=args.wrk_cpu
+                        )
+                    )
+                    gateway_runs.append(
+                        loadgen.wrk(
+                            gateway,
+                            file,
+                            connections=level,
+                            seconds=args.seconds,
+                            cpu=args.wrk_cpu,
+                            available=count,
+                        )
+                    )
+                bare_figures = loadgen.median_of(bare_runs)
+                gateway_figures = loadgen.median_of(gateway_runs)
+                print(f"{level} concurrent respondents:")
+                print(loadgen.row("bare", bare_figures))
+                print(loadgen.row("gateway", gateway_figures))
+                print(f"  throughput gateway/bare = {gateway_figures.rps / bare_figures.rps:.2f}")
+            with engine.connect() as conn:
+                answers = conn.scalar(sa.text("SELECT count(*) FROM answers"))
+                completed = conn.scalar(
+                    sa.text("SELECT count(*) FROM surveys WHERE status = 'completed'")
+                )
+            print(f"stored: {answers} answers, {completed} surveys completed")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""SMS senders: Twilio's REST API through its helper library, and a simulated sender."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from channels.base import DeliveryError, SendResult, is_retryable
+
+#: Twilio refuses a message body longer than this many characters.
+MAX_MESSAGE_CHARS = 1600
+
+
+def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """Cut ``text`` into messages of at most ``limit`` characters.
+
+    Cuts fall between paragraphs where possible, then between lines, then between words;
+    only a single word longer than ``limit`` is cut mid-word.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be positive, got {limit}")
+    text = text.strip()
+    if len(text) <= limit:
+        return [text] if text else []
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator)
+            if cut > 0:
+                break
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+class RebasedHttpClient(TwilioHttpClient):
+    """Sends every request to another origin (a Twilio-compatible provider or test double).
+
+    The helper library builds absolute ``https://api.twilio.com/...`` URLs; only the scheme
+    and host are replaced, the path and query are kept.
+    """
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        base = urlsplit(base_url)
+        if not base.scheme or not base.netloc:
+            raise ValueError(
+                f"TWILIO_API_BASE_URL must be an origin like https://host:port, got {base_url!r}"
+            )
+        self._scheme = base.scheme
+        self._netloc = base.netloc
+        self._prefix = base.path.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+        original = urlsplit(url)
+        url = urlunsplit(
+            (self._scheme, self._netloc, self._prefix + original.path, original.query, "")
+        )
+        return super().request(method, url, *args, **kwargs)
+
+
+class TwilioSms:
+    """Sends SMS through Twilio's Messages API, from a phone number or a Messaging Service."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        from_number: str | None = None,
+        messaging_service_sid: str | None = None,
+        api_base_url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if not (from_number or messaging_service_sid):
+            raise ValueError(
+                "set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send SMS with Twilio"
+            )
+        http_client = (
+            RebasedHttpClient(api_base_url, timeout)
+            if api_base_url
+            else TwilioHttpClient(timeout=timeout)
+        )
+        self._client = Client(account_sid, auth_token, http_client=http_client)
+        self._from_number = from_number
+        self._messaging_service_sid = messaging_service_sid
+
+    def send(self, to: str, body: str, *, status_callback: str | None) -> SendResult:
+        sender: dict[str, str] = (
+            {"messaging_service_sid": self._messaging_service_sid}
+            if self._messaging_service_sid
+            else {"from_": self._from_number or ""}
+        )
+        optional: dict[str, str] = {"status_callback": status_callback} if status_callback else {}
+        try:
+            message = self._client.messages.create(to=to, body=body, **sender, **optional)
+        except TwilioRestException as exc:
+            code = str(exc.code) if exc.code is not None else f"http-{exc.status}"
+            raise DeliveryError(code, exc.msg, is_retryable(code, exc.status)) from exc
+        except requests.Timeout as exc:
+            raise DeliveryError("timeout", str(exc), retryable=True) from exc
+        except requests.RequestException as exc:
+            raise DeliveryError("network", str(exc), retryable=True) from exc
+        return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
+
+
+@dataclass(frozen=True)
+class SimulatedMessage:
+    to: str
+    body: str
+    sid: str
+    status_callback: str | None
+
+
+class SimulatedSms:
+    """Records messages instead of sending them (no Twilio credentials configured)."""
+
+    STATUS = "simulated"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent: list[SimulatedMessage] = []
+
+    def send(self, to: str, body: str, *, status_callback: str | None) -> SendResult:
+        sid = "SM" + secrets.token_hex(16)
+        with self._lock:
+            self.sent.append(SimulatedMessage(to, body, sid, status_callback))
+        return SendResult(sid=sid, status=self.STATUS)
+
+
+# Keywords are matched against the whole message, ignoring case, surrounding whitespace
+# and punctuation ("Stop.", " stop!").
+STOP_KEYWORDS: dict[str, str] = {
+    **dict.fromkeys(
+        ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"],
+        "en",
+    ),
+    **dict.fromkeys(["PARAR", "ALTO", "CANCELAR", "DETENER", "BAJA"], "es"),
+}
+START_KEYWORDS: dict[str, str] = {"START": "en", "UNSTOP": "en"}
+#: Re-subscribe only a number that has opted out; otherwise they are ordinary answers.
+START_KEYWORDS_WHEN_OPTED_OUT: dict[str, str] = {"YES": "en", "SI": "es", "SÍ": "es"}
+HELP_KEYWORDS: dict[str, str] = {"HELP": "en", "INFO": "en", "AYUDA": "es"}
+
+KeywordKind = Literal["stop", "start", "start_if_opted_out", "help"]
+
+_EDGE_PUNCTUATION = " \t\r\n.,;:!?¡¿'\"()[]-_*"
+
+
+def normalize_keyword(body: str) -> str:
+    """The message as a keyword candidate: upper case, trimmed, inner spaces collapsed."""
+    return " ".join(body.strip(_EDGE_PUNCTUATION).upper().replace("-", " ").split())
+
+
+@dataclass(frozen=True)
+class Keyword:
+    kind: KeywordKind
+    word: str
+    language: str  # the language the keyword is written in
+
+
+def match_keyword(body: str) -> Keyword | None:
+    """The opt-out, opt-in or help keyword the whole message is, if any."""
+    word = normalize_keyword(body)
+    for kind, table in (
+        ("stop", STOP_KEYWORDS),
+        ("start", START_KEYWORDS),
+        ("start_if_opted_out", START_KEYWORDS_WHEN_OPTED_OUT),
+        ("help", HELP_KEYWORDS),
+    ):
+        if word in table:
+            return Keyword(kind, word, table[word])  # type: ignore[arg-type]
+    return None

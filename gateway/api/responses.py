@@ -1,0 +1,228 @@
+"""``GET /api/v1/responses``: an agency's surveys, as JSON pages or one streamed CSV."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import selectinload
+
+from gateway.api.auth import current_agency
+from gateway.api.errors import ApiError
+from gateway.api.serializers import csv_cell, survey_json, timestamp
+from gateway.flow_versions import flow_for_version
+from gateway.flows.model import CHANNELS, Flow
+from gateway.flows.registry import FlowRegistry
+from gateway.store.db import Database, db_of
+from gateway.store.models import SURVEY_STATUSES, Agency, FlowVersion, Survey
+
+bp = Blueprint("responses", __name__)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+CSV_BATCH = 500
+CSV_FIXED = ("id", "flow_version", "channel", "language", "status", "created_at", "completed_at")
+
+
+@dataclass(frozen=True)
+class Filters:
+    flow: str | None
+    channel: str | None
+    status: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+def _bad(field: str, message: str) -> ApiError:
+    return ApiError(400, "invalid_parameter", message, {"field": field})
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.args.get(name)
+    if value is not None and value not in allowed:
+        raise _bad(name, f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _time(name: str) -> datetime | None:
+    """A date (midnight UTC) or an ISO-8601 date and time (UTC when no offset is given)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time(), UTC)
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        message = f"{name} {raw!r} is not an ISO-8601 date (2026-01-31) or date and time"
+        raise _bad(name, message) from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _filters() -> Filters:
+    return Filters(
+        flow=request.args.get("flow") or None,
+        channel=_choice("channel", CHANNELS),
+        status=_choice("status", SURVEY_STATUSES),
+        since=_time("since"),
+        until=_time("until"),
+    )
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", str(DEFAULT_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise _bad("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+def encode_cursor(survey: Survey) -> str:
+    position = [survey.created_at.isoformat(), survey.id]
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor points after; 400 naming ``cursor`` when it is not one."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        created_at, survey_id = data
+        when = datetime.fromisoformat(created_at)
+        if when.tzinfo is None or not isinstance(survey_id, str):
+            raise ValueError(raw)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        message = "cursor is not one this API returned; pass next_cursor unchanged"
+        raise _bad("cursor", message) from exc
+    return when.astimezone(UTC), survey_id
+
+
+def _query(agency: Agency, filters: Filters) -> sa.Select[Survey]:
+    query = sa.select(Survey).where(Survey.agency_id == agency.id)
+    if filters.flow:
+        query = query.where(Survey.flow_id == filters.flow)
+    if filters.channel:
+        query = query.where(Survey.channel == filters.channel)
+    if filters.status:
+        query = query.where(Survey.status == filters.status)
+    if filters.since:
+        query = query.where(Survey.created_at >= filters.since)
+    if filters.until:
+        query = query.where(Survey.created_at < filters.until)
+    # Oldest first: surveys created while a client pages through land on later pages.
+    return query.order_by(Survey.created_at, Survey.id)
+
+
+@bp.get("/responses")
+def index() -> ResponseReturnValue:
+    agency = current_agency()
+    filters = _filters()
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
+        return _csv(agency, filters)
+    if fmt != "json":
+        raise _bad("format", "format must be json or csv")
+    limit = _limit()
+    query = _query(agency, filters)
+    cursor = request.args.get("cursor")
+    if cursor:
+        after_time, after_id = decode_cursor(cursor)
+        query = query.where(
+            sa.or_(
+                Survey.created_at > after_time,
+                sa.and_(Survey.created_at == after_time, Survey.id > after_id),
+            )
+        )
+    query = query.options(
+        selectinload(Survey.answers),
+        selectinload(Survey.messages),
+        selectinload(Survey.flow_version),
+    ).limit(limit + 1)
+    with db_of(current_app).session() as session:
+        surveys = list(session.scalars(query))
+        page = surveys[:limit]
+        next_cursor = encode_cursor(page[-1]) if len(surveys) > limit else None
+        return jsonify(data=[survey_json(s) for s in page], next_cursor=next_cursor)
+
+
+def _flow_columns(database: Database, agency: Agency, flow_id: str) -> tuple[list[str], list[str]]:
+    """Context names and answerable question ids of every version of the flow.
+
+    The loaded version's order comes first; questions and context names that only older
+    versions had follow, so a survey answered on any version fills its own columns.
+    """
+    registry: FlowRegistry = current_app.extensions["flows"]
+    flows: list[Flow] = []
+    current = registry.get(flow_id)
+    if current is not None and current.agency == agency.slug:
+        flows.append(current)
+    with database.session() as session:
+        versions = session.scalars(
+            sa.select(FlowVersion)
+            .where(FlowVersion.flow_id == flow_id, FlowVersion.agency_slug == agency.slug)
+            .order_by(FlowVersion.version.desc(), FlowVersion.id.desc())
+        )
+        flows.extend(flow_for_version(fv) for fv in versions)
+    if not flows:
+        raise ApiError(404, "flow_not_found", f"no flow {flow_id!r} for agency {agency.slug!r}")
+    context = list(dict.fromkeys(name for f in flows for name in f.context))
+    questions = list(dict.fromkeys(q.id for f in flows for q in f.questions if q.answerable))
+    return context, questions
+
+
+def _csv(agency: Agency, filters: Filters) -> Response:
+    if not filters.flow:
+        raise _bad("flow", "format=csv needs flow=ID: the columns are that flow's questions")
+    database = db_of(current_app)
+    context, questions = _flow_columns(database, agency, filters.flow)
+    query = _query(agency, filters).options(
+        selectinload(Survey.answers), selectinload(Survey.flow_version)
+    )
+    header = [*CSV_FIXED, *(f"context.{name}" for name in context), *questions]
+    rows = _csv_rows(database, query, context, questions)
+    filename = f"{filters.flow}-responses.csv"
+    return Response(
+        _csv_lines(header, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _csv_rows(
+    database: Database, query: sa.Select[Survey], context: list[str], questions: list[str]
+) -> Iterator[list[str]]:
+    """One row per survey, read in batches (a server-side cursor on PostgreSQL)."""
+    with database.session() as session:
+        for survey in session.scalars(query.execution_options(yield_per=CSV_BATCH)):
+            answers = {a.question_id: a.value for a in survey.answers}
+            yield [
+                survey.id,
+                str(survey.flow_version.version),
+                survey.channel,
+                survey.language,
+                survey.status,
+                timestamp(survey.created_at) or "",
+                timestamp(survey.completed_at) or "",
+                *(csv_cell(survey.context.get(name)) for name in context),
+                *(csv_cell(answers.get(q)) for q in questions),
+            ]
+
+
+def _csv_lines(header: list[str], rows: Iterator[list[str]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,172 @@
+"""``POST /api/v1/surveys`` (start a survey) and ``GET /api/v1/surveys/<id>``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session, selectinload
+
+from gateway import jobs
+from gateway.api.auth import current_agency
+from gateway.api.errors import ApiError
+from gateway.api.serializers import survey_json
+from gateway.flow_versions import FlowSourceChanged, flow_source, record_flow_version
+from gateway.flows.registry import FlowRegistry
+from gateway.store.db import db_of
+from gateway.store.models import Agency, Survey, utcnow
+from gateway.triggers import (
+    MAX_IDEMPOTENCY_KEY,
+    Replayed,
+    TriggerError,
+    check_replay,
+    create_survey,
+    find_idempotent,
+    request_hash,
+    validate_trigger,
+)
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("surveys", __name__)
+
+LOADED = (
+    selectinload(Survey.answers),
+    selectinload(Survey.messages),
+    selectinload(Survey.flow_version),
+)
+
+
+def _registry() -> FlowRegistry:
+    # gateway.app imports this package to register it, so its flows_of is not imported here.
+    registry: FlowRegistry = current_app.extensions["flows"]
+    return registry
+
+
+def json_body() -> Any:
+    """The request's JSON body: 415 when not declared JSON, 400 when it does not parse."""
+    if not request.is_json:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+        )
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON")
+    return payload
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ApiError(
+            400,
+            "invalid_idempotency_key",
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+            {"field": "Idempotency-Key"},
+        )
+    return key
+
+
+def _load(session: Session, agency: Agency, survey_id: str) -> Survey | None:
+    return session.scalars(
+        sa.select(Survey)
+        .where(Survey.id == survey_id, Survey.agency_id == agency.id)
+        .options(*LOADED)
+    ).first()
+
+
+def _accepted(survey: Survey, replayed: bool) -> Response:
+    response = jsonify(survey_json(survey))
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/surveys/{survey.id}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _trigger_error(error: TriggerError) -> ApiError:
+    details = {"field": error.field} if error.field else None
+    return ApiError(error.status, error.code, error.message, details)
+
+
+@bp.post("/surveys")
+def create() -> ResponseReturnValue:
+    agency = current_agency()
+    payload = json_body()
+    key = _idempotency_key()
+    body_hash = request_hash(payload)
+    database = db_of(current_app)
+    now = utcnow()
+    try:
+        with database.session() as session:
+            if key is not None:
+                earlier = find_idempotent(session, agency, key)
+                if earlier is not None:
+                    raise Replayed(check_replay(earlier, body_hash))
+            trigger = validate_trigger(payload, agency, _registry(), now.date(), now=now)
+            version = record_flow_version(session, trigger.flow, flow_source(trigger.flow))
+            survey_id = create_survey(
+                session, trigger, agency, version, idempotency_key=key, body_hash=body_hash, now=now
+            ).id
+    except TriggerError as exc:
+        raise _trigger_error(exc) from exc
+    except FlowSourceChanged as exc:
+        raise ApiError(
+            503, "flow_changed", str(exc), {"field": "flow"}, {"Retry-After": "60"}
+        ) from exc
+    except Replayed as replay:
+        survey_id = replay.survey_id
+        with database.session() as session:
+            return _accepted(_reload(session, agency, survey_id), replayed=True)
+
+    with database.session() as session:
+        survey = _reload(session, agency, survey_id)
+        if survey.status in ("queued", "scheduled"):
+            _enqueue(session, survey)
+        return _accepted(survey, replayed=False)
+
+
+def _reload(session: Session, agency: Agency, survey_id: str) -> Survey:
+    survey = _load(session, agency, survey_id)
+    if survey is None:  # committed a moment ago by this very request
+        raise ApiError(500, "internal_error", "the survey just created could not be read back")
+    return survey
+
+
+def _enqueue(session: Session, survey: Survey) -> None:
+    """Hand the committed survey to the job queue; a queue that is down fails the survey."""
+    try:
+        jobs.enqueue_start(current_app, survey.id, survey.send_at)
+    except Exception as exc:
+        log.exception("could not enqueue survey %s", survey.id)
+        survey.status = "failed"
+        survey.failure_reason = f"could not be queued for sending: {exc}"
+        session.commit()
+        raise ApiError(
+            503,
+            "queue_unavailable",
+            "the survey was recorded but could not be queued for sending; "
+            "retry with a new Idempotency-Key",
+            {"id": survey.id},
+            {"Retry-After": "30"},
+        ) from exc
+
+
+@bp.get("/surveys/<survey_id>")
+def show(survey_id: str) -> ResponseReturnValue:
+    agency = current_agency()
+    with db_of(current_app).session() as session:
+        survey = _load(session, agency, survey_id)
+        if survey is None:
+            raise ApiError(
+                404, "survey_not_found", f"no survey {survey_id!r} for agency {agency.slug!r}"
+            )
+        return jsonify(survey_json(survey))

@@ -1,0 +1,40 @@
+"""`gateway worker`: run background jobs from the rq queues on ``REDIS_URL``."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from gateway import jobs
+from gateway.app import create_app, settings_of
+from gateway.store.db import db_of
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs due now, then exit.")
+def worker_command(burst: bool) -> None:
+    """Send surveys' texts, retry failed sends, start scheduled surveys, expire old ones.
+
+    Builds the app once and runs every job inside its context, with rq's scheduler (for
+    `send_at` and retries) and the sweeper (stranded and overdue surveys).
+    """
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app()
+    settings = settings_of(app)
+    if not settings.redis_url:
+        raise click.ClickException(
+            "REDIS_URL is not set. Set it to the Redis the web app uses "
+            "(without it, jobs run inside the web process and no worker is needed)."
+        )
+    queues = ", ".join(jobs.queue_name(settings, purpose) for purpose in jobs.QUEUES)
+    click.echo(f"gateway worker: queues {queues} on {settings.redis_url.split('@')[-1]}", err=True)
+    try:
+        jobs.run_worker(app, burst=burst)
+    finally:
+        jobs.redis_of(app).close()
+        db_of(app).dispose()

@@ -1,0 +1,434 @@
+"""SMS conversations: the engine, the response store and the SMS channel wired together.
+
+Functions here take an open database session and plain values; they decide nothing the
+engine does not (the engine decides what to say), and they never talk to a provider: the
+caller sends what they record (a job through the REST API, or the webhook in its TwiML).
+
+Rules kept here, for every path into a survey:
+
+- A number with an opt-out record is never texted; STOP marks its open surveys
+  ``opted_out``.
+- One open SMS survey per number: when a survey starts, an older one still waiting for the
+  same number's replies is ``cancelled`` (its answers are kept), so a reply always reaches
+  the newest interaction.
+- Every outbound text is a :class:`Message` row with a unique ``step_key``, written before
+  it is sent; a retried send skips rows already sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from channels.base import OPT_OUT_ERRORS, PERMANENT_ERRORS, RETRYABLE_ERRORS
+from channels.sms import split_text
+from gateway import alerts
+from gateway.engine.engine import new_state, step
+from gateway.engine.types import Event, SessionState, StepResult
+from gateway.flow_versions import flow_for_version
+from gateway.flows.model import Flow
+from gateway.store.models import Answer, Message, OptOut, Survey
+
+#: Outbound rows the send job still has to hand to the provider.
+PENDING = "pending"
+#: An outbound row a send job has taken; it is never taken twice.
+CLAIMED = "claimed"
+#: Status of outbound texts recorded but not sent (no Twilio credentials).
+SIMULATED = "simulated"
+#: A prompt dropped because its survey ended before it went out.
+DROPPED = "dropped"
+
+#: Surveys that have texted the respondent and wait for replies.
+AWAITING_REPLY = ("sent", "started")
+NOT_YET_STARTED = ("scheduled", "queued")
+
+#: Message statuses in the order they may follow one another; a callback never moves a
+#: message back (a late "sent" after "delivered" is ignored).
+STATUS_RANK: dict[str, int] = {
+    PENDING: 0,
+    CLAIMED: 0,
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    SIMULATED: 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "read": 5,
+}
+FAILED_STATUSES = ("failed", "undelivered")
+
+
+def failure_reason(code: str) -> str:
+    description = PERMANENT_ERRORS.get(code) or RETRYABLE_ERRORS.get(code) or "delivery failed"
+    return f"error {code}: {description}"
+
+
+# -- lookups ---------------------------------------------------------------------------
+
+
+def is_opted_out(session: Session, contact: str) -> bool:
+    return session.scalar(sa.select(OptOut.id).where(OptOut.contact == contact)) is not None
+
+
+def latest_sms_survey(session: Session, contact: str) -> Survey | None:
+    """The number's most recent SMS survey, whatever its status."""
+    return session.scalars(
+        sa.select(Survey)
+        .where(Survey.contact == contact, Survey.channel == "sms")
+        .order_by(Survey.created_at.desc(), Survey.id.desc())
+        .limit(1)
+    ).first()
+
+
+def awaiting_survey(session: Session, contact: str, *, lock: bool = False) -> Survey | None:
+    """The newest SMS survey that texted ``contact`` and waits for a reply."""
+    query = (
+        sa.select(Survey)
+        .where(
+            Survey.contact == contact,
+            Survey.channel == "sms",
+            Survey.status.in_(AWAITING_REPLY),
+        )
+        .order_by(Survey.sent_at.desc(), Survey.created_at.desc())
+        .limit(1)
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def survey_flow(survey: Survey) -> Flow:
+    return flow_for_version(survey.flow_version)
+
+
+# -- recording -------------------------------------------------------------------------
+
+
+def record_inbound(
+    session: Session, *, sid: str, from_: str, to: str, body: str, survey: Survey | None
+) -> Message:
+    message = Message(
+        survey_id=survey.id if survey else None,
+        agency_id=survey.agency_id if survey else None,
+        direction="inbound",
+        channel="sms",
+        from_addr=from_,
+        to_addr=to,
+        body=body,
+        provider_sid=sid,
+        status="received",
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def record_outbound(
+    session: Session, survey: Survey, texts: Sequence[str], *, status: str
+) -> list[Message]:
+    """One outbound row per text (cut to Twilio's size), each with the next step key."""
+    count = session.scalar(
+        sa.select(sa.func.count(Message.id)).where(
+            Message.survey_id == survey.id, Message.direction == "outbound"
+        )
+    )
+    n = int(count or 0)
+    rows: list[Message] = []
+    for text in texts:
+        for part in split_text(text):
+            rows.append(
+                Message(
+                    survey_id=survey.id,
+                    agency_id=survey.agency_id,
+                    direction="outbound",
+                    channel="sms",
+                    from_addr=survey.sender,
+                    to_addr=survey.contact,
+                    body=part,
+                    step_key=f"{survey.id}:{n}",
+                    status=status,
+                )
+            )
+            n += 1
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def _save_answers(session: Session, survey: Survey, result: StepResult) -> None:
+    for recorded in result.answers:
+        row = session.scalars(
+            sa.select(Answer).where(
+                Answer.survey_id == survey.id, Answer.question_id == recorded.question_id
+            )
+        ).first()
+        if row is None:
+            row = Answer(survey_id=survey.id, question_id=recorded.question_id)
+            session.add(row)
+        row.raw = recorded.raw
+        row.value = recorded.value
+        row.outcome = recorded.outcome
+    dropped = getattr(result, "dropped", ())
+    if dropped:
+        session.execute(
+            sa.delete(Answer).where(Answer.survey_id == survey.id, Answer.question_id.in_(dropped))
+        )
+
+
+def _apply(session: Session, survey: Survey, result: StepResult, now: datetime) -> None:
+    """Store a step's state, answers and the survey status that follows from them."""
+    survey.state = result.state.to_dict()
+    _save_answers(session, survey, result)
+    if result.answers and survey.status == "sent":
+        survey.status = "started"
+        survey.started_at = now
+    if result.state.status == "completed":
+        survey.status = "completed"
+        survey.completed_at = now
+        alerts.survey_completed(session, survey)
+    elif result.state.status == "expired":
+        survey.status = "expired"
+
+
+def apply_step(session: Session, survey: Survey, result: StepResult, now: datetime) -> None:
+    """Store a step's state, answers and resulting status (for channels other than SMS)."""
+    _apply(session, survey, result, now)
+
+
+def _prompt_text(result: StepResult) -> str:
+    return "\n\n".join(p.text for p in result.prompts if p.text)
+
+
+# -- starting ---------------------------------------------------------------------------
+
+
+def supersede(session: Session, survey: Survey, now: datetime) -> list[str]:
+    """Cancel the number's other SMS surveys that wait for replies; their answers stay."""
+    older = session.scalars(
+        sa.select(Survey)
+        .where(
+            Survey.contact == survey.contact,
+            Survey.channel == "sms",
+            Survey.status.in_(AWAITING_REPLY),
+            Survey.id != survey.id,
+        )
+        .with_for_update()
+    ).all()
+    for other in older:
+        other.status = "cancelled"
+        other.failure_reason = f"superseded by survey {survey.id}"
+        other.updated_at = now
+    return [other.id for other in older]
+
+
+def begin(
+    session: Session,
+    survey: Survey,
+    flow: Flow,
+    *,
+    now: datetime,
+    max_reprompts: int,
+    outbound_status: str = PENDING,
+) -> list[Message]:
+    """Run the survey's first step and record its opening text as outbound rows.
+
+    The caller holds the survey row (locked) in ``scheduled`` or ``queued``. A number that
+    opted out gets nothing: the survey becomes ``opted_out`` and no row is written.
+    """
+    if is_opted_out(session, survey.contact):
+        survey.status = "opted_out"
+        survey.failure_reason = "the number has opted out of text messages"
+        return []
+    state = new_state(flow, "sms", survey.language, {k: str(v) for k, v in survey.context.items()})
+    result = step(flow, state, Event("start"), max_reprompts=max_reprompts)
+    supersede(session, survey, now)
+    survey.state = result.state.to_dict()
+    if survey.expires_at is None and flow.expires_after is not None:
+        survey.expires_at = now + flow.expires_after
+    return record_outbound(session, survey, [_prompt_text(result)], status=outbound_status)
+
+
+def mark_sent(survey: Survey, now: datetime) -> None:
+    """The first text reached the provider: the survey now waits for replies."""
+    if survey.status in NOT_YET_STARTED:
+        survey.status = "sent"
+        survey.sent_at = now
+
+
+# -- replies ----------------------------------------------------------------------------
+
+
+def answer(
+    session: Session, survey: Survey, body: str, *, now: datetime, max_reprompts: int
+) -> StepResult:
+    """Feed a reply to the engine and store what it recorded."""
+    flow = survey_flow(survey)
+    state = SessionState.from_dict(survey.state)
+    result = step(flow, state, Event("text", body), max_reprompts=max_reprompts)
+    _apply(session, survey, result, now)
+    return result
+
+
+def apply_event(
+    session: Session, survey: Survey, event: Event, *, now: datetime, max_reprompts: int
+) -> StepResult:
+    """Feed any engine event (a web form's values, "back", "start") to the engine and
+    store what it recorded, on whatever channel the survey runs."""
+    flow = survey_flow(survey)
+    state = SessionState.from_dict(survey.state)
+    result = step(flow, state, event, max_reprompts=max_reprompts)
+    _apply(session, survey, result, now)
+    return result
+
+
+def reply_texts(result: StepResult) -> list[str]:
+    text = _prompt_text(result)
+    return split_text(text) if text else []
+
+
+def expire(session: Session, survey: Survey, *, now: datetime, max_reprompts: int) -> None:
+    """End an open survey whose time is up; nothing is texted."""
+    if survey.state:
+        flow = survey_flow(survey)
+        state = SessionState.from_dict(survey.state)
+        result = step(flow, state, Event("expire"), max_reprompts=max_reprompts)
+        _apply(session, survey, result, now)
+    survey.status = "expired"
+    _drop_pending(session, survey)
+
+
+def expire_due(session: Session, *, now: datetime, max_reprompts: int, limit: int = 500) -> int:
+    """Expire the surveys whose ``expires_at`` has passed; returns how many."""
+    due = session.scalars(
+        sa.select(Survey)
+        .where(
+            Survey.status.in_(AWAITING_REPLY),
+            Survey.expires_at.is_not(None),
+            Survey.expires_at <= now,
+        )
+        .order_by(Survey.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for survey in due:
+        expire(session, survey, now=now, max_reprompts=max_reprompts)
+    return len(due)
+
+
+def is_past_expiry(survey: Survey, now: datetime) -> bool:
+    return survey.expires_at is not None and survey.expires_at <= now
+
+
+# -- opting out and in ----------------------------------------------------------------
+
+
+def _drop_pending(session: Session, survey: Survey) -> None:
+    session.execute(
+        sa.update(Message)
+        .where(Message.survey_id == survey.id, Message.status == PENDING)
+        .values(status=DROPPED)
+    )
+
+
+def opt_out(session: Session, contact: str, *, keyword: str, now: datetime) -> list[Survey]:
+    """Record the opt-out and close the number's open SMS surveys as ``opted_out``."""
+    if not is_opted_out(session, contact):
+        session.add(OptOut(contact=contact, channel="sms", keyword=keyword, created_at=now))
+    open_surveys = session.scalars(
+        sa.select(Survey)
+        .where(
+            Survey.contact == contact,
+            Survey.channel == "sms",
+            Survey.status.in_(AWAITING_REPLY + NOT_YET_STARTED),
+        )
+        .with_for_update()
+    ).all()
+    for survey in open_surveys:
+        survey.status = "opted_out"
+        survey.failure_reason = f"the respondent opted out ({keyword})"
+        _drop_pending(session, survey)
+    session.flush()
+    return list(open_surveys)
+
+
+def opt_in(session: Session, contact: str) -> bool:
+    """Remove the number's opt-out; False when it had none."""
+    result = session.execute(sa.delete(OptOut).where(OptOut.contact == contact))
+    return bool(getattr(result, "rowcount", 0))
+
+
+# -- delivery status ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    """What a status callback changed: a survey to send again, if the failure allows."""
+
+    found: bool
+    resend_survey_id: str | None = None
+
+
+def apply_status(
+    session: Session,
+    *,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+    max_attempts: int,
+) -> StatusOutcome:
+    """Record a provider status for the outbound message ``sid`` (idempotent, forward only).
+
+    A failed opening text whose error a retry may fix is put back to ``pending`` for
+    another send (up to ``max_attempts``); otherwise the survey, still waiting for its
+    first reply, becomes ``failed`` with the reason. Error 21610 (the recipient replied
+    STOP to the carrier) records an opt-out for the number.
+    """
+    message = session.scalars(
+        sa.select(Message).where(Message.provider_sid == sid).with_for_update()
+    ).first()
+    if message is None:
+        return StatusOutcome(found=False)
+    if STATUS_RANK.get(status, 0) <= STATUS_RANK.get(message.status, 0):
+        return StatusOutcome(found=True)
+    message.status = status
+    if error_code:
+        message.error_code = error_code
+    message.updated_at = now
+    if status not in FAILED_STATUSES or message.direction != "outbound":
+        return StatusOutcome(found=True)
+    code = error_code or "unknown"
+    if code in OPT_OUT_ERRORS and message.to_addr:
+        opt_out(session, message.to_addr, keyword=f"error {code}", now=now)
+        return StatusOutcome(found=True)
+    survey = session.get(Survey, message.survey_id) if message.survey_id else None
+    if survey is None or survey.status != "sent":
+        return StatusOutcome(found=True)
+    retryable = code in RETRYABLE_ERRORS
+    if retryable and message.attempts < max_attempts:
+        message.status = PENDING
+        return StatusOutcome(found=True, resend_survey_id=survey.id)
+    survey.status = "failed"
+    survey.failure_reason = failure_reason(code)
+    return StatusOutcome(found=True)
+
+
+# -- recent history ---------------------------------------------------------------------
+
+
+def recently_closed_reply_key(survey: Survey | None, now: datetime, window: timedelta) -> str:
+    """The catalog key answering a number whose last survey has ended (or that has none)."""
+    if survey is not None and now - survey.updated_at <= window:
+        if survey.status == "completed":
+            return "service.already_finished"
+        if survey.status == "expired":
+            return "service.survey_expired"
+    return "service.no_open_survey"

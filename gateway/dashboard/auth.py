@@ -1,0 +1,97 @@
+"""Staff sign-in for the dashboard: password check, the signed session cookie, CSRF.
+
+A signed-in session holds the staff member's id; each request reloads the member and
+their agency, so a deleted account is signed out at once. Every POST carries the
+session's CSRF token in a hidden field.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+import sqlalchemy as sa
+from flask import abort, g, session
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from gateway.store.models import Agency, utcnow
+from gateway.store.results_models import StaffMember
+
+MIN_PASSWORD_LENGTH = 12
+SESSION_KEY = "dashboard_staff"
+CSRF_KEY = "dashboard_csrf"
+# Checked when the email is unknown, so that a wrong email takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class StaffError(ValueError):
+    """A staff account cannot be created as asked."""
+
+
+def create_staff(session: Session, agency: Agency, email: str, password: str) -> StaffMember:
+    """A new staff member of ``agency``; the password is kept only as a scrypt hash."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise StaffError(f"{email!r} is not an email address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalar(sa.select(StaffMember.id).where(StaffMember.email == email)) is not None:
+        raise StaffError(f"a staff member with the email {email} already exists")
+    member = StaffMember(
+        agency_id=agency.id, email=email, password_hash=generate_password_hash(password)
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def authenticate(session: Session, email: str, password: str) -> StaffMember | None:
+    """The staff member with this email and password, or None (same time either way)."""
+    member = session.scalars(
+        sa.select(StaffMember).where(StaffMember.email == email.strip().lower())
+    ).first()
+    if member is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(member.password_hash, password):
+        return None
+    member.last_login_at = utcnow()
+    return member
+
+
+def sign_in(member: StaffMember) -> None:
+    session.clear()  # a fresh session: nothing from before sign-in carries over
+    session[SESSION_KEY] = member.id
+    session[CSRF_KEY] = secrets.token_urlsafe(32)
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def signed_in_id() -> int | None:
+    value = session.get(SESSION_KEY)
+    return value if isinstance(value, int) else None
+
+
+def csrf_token() -> str:
+    token = session.get(CSRF_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        session[CSRF_KEY] = token
+    return token
+
+
+def check_csrf(submitted: str | None) -> None:
+    """Abort with 400 unless the form carries this session's CSRF token."""
+    expected = session.get(CSRF_KEY)
+    if not isinstance(expected, str) or not submitted:
+        abort(400, "the form has expired; reload the page and try again")
+    if not hmac.compare_digest(expected, submitted):
+        abort(400, "the form has expired; reload the page and try again")
+
+
+def current_staff() -> StaffMember:
+    member: StaffMember = g.staff
+    return member

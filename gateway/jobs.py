@@ -1,0 +1,402 @@
+"""Background jobs: sending surveys' texts, retries, scheduled starts and expiry.
+
+With ``REDIS_URL`` set, jobs go through rq queues (named in :func:`queue_name`, under
+``QUEUE_PREFIX``), a start in the future is scheduled with rq's ``enqueue_at``, and
+``gateway worker`` runs them with rq's scheduler. Without Redis they run inside the web
+process: a start that is due runs at once (the caller has committed the survey), a later
+one waits for the in-process :class:`Sweeper`.
+
+The sweeper is the mechanism both modes share: every ``SWEEP_SECONDS`` it starts due
+``scheduled`` surveys, restarts ``queued`` ones that were committed but never ran (a crash
+between commit and enqueue), and expires surveys past ``expires_at``. ``gateway worker``
+runs one beside the rq worker.
+
+Jobs take ids, reload what they need inside the app context (``gateway worker`` builds
+the app once), close their database session before calling the provider, and let
+exceptions propagate to rq. Only a retryable :class:`DeliveryError` is retried: the job
+returns an rq :class:`~rq.Retry` with backoff. A retry never texts the same prompt twice:
+each prompt is a ``Message`` row, claimed once before it is sent and marked sent after.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue, Retry, SimpleWorker
+
+from channels.base import DeliveryError, SmsSender
+from channels.sms import SimulatedSms, TwilioSms
+from config.settings import Settings
+from gateway import conversation
+from gateway.outbound_calls import start_outbound_call
+from gateway.store.db import db_of
+from gateway.store.models import OPEN_STATUSES, Message, Survey, utcnow
+from gateway.web import invitation
+
+log = logging.getLogger(__name__)
+
+#: The queues, by purpose; their Redis names carry ``settings.queue_prefix``.
+QUEUES = ("send",)
+#: A text is tried this many times before its survey is marked failed.
+MAX_SEND_ATTEMPTS = 5
+#: Seconds before each retry of a retryable delivery failure.
+RETRY_INTERVALS = [30, 120, 600, 1800]
+#: How often the sweeper runs, and how long a ``queued`` survey may wait for its job.
+SWEEP_SECONDS = 30.0
+STALE_QUEUED = timedelta(minutes=2)
+STATUS_CALLBACK_PATH = "/twilio/sms/status"
+
+JobResult = Retry | None
+
+
+def queue_name(settings: Settings, purpose: str = "send") -> str:
+    if purpose not in QUEUES:
+        raise ValueError(f"unknown queue {purpose!r}; queues are {', '.join(QUEUES)}")
+    return f"{settings.queue_prefix}gateway-{purpose}"
+
+
+def redis_of(app: Flask) -> Redis:
+    """The app's Redis connection (``REDIS_URL`` must be set)."""
+    settings: Settings = app.extensions["settings"]
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set: jobs run inside the web process")
+    connection: Redis = app.extensions.setdefault("redis", Redis.from_url(settings.redis_url))
+    return connection
+
+
+def queue_of(app: Flask, purpose: str = "send") -> Queue:
+    return Queue(queue_name(app.extensions["settings"], purpose), connection=redis_of(app))
+
+
+def sms_sender_of(app: Flask) -> SmsSender:
+    """Twilio when its credentials are set, otherwise simulated delivery (built once)."""
+    sender: SmsSender | None = app.extensions.get("sms_sender")
+    if sender is None:
+        settings: Settings = app.extensions["settings"]
+        if settings.twilio_configured:
+            sender = TwilioSms(
+                settings.twilio_account_sid or "",
+                settings.twilio_auth_token or "",
+                from_number=settings.twilio_phone_number,
+                messaging_service_sid=settings.twilio_messaging_service_sid,
+                api_base_url=settings.twilio_api_base_url,
+            )
+        else:
+            sender = SimulatedSms()
+        app.extensions["sms_sender"] = sender
+    return sender
+
+
+def status_callback_url(settings: Settings) -> str | None:
+    """Where Twilio reports delivery; only known with a public URL."""
+    if not settings.public_base_url:
+        return None
+    return settings.public_base_url + STATUS_CALLBACK_PATH
+
+
+# -- enqueueing -------------------------------------------------------------------------
+
+
+def _unproxied(app: Flask) -> Flask:
+    """The app itself when given ``current_app``: timer threads have no app context."""
+    real: Flask = getattr(app, "_get_current_object", lambda: app)()
+    return real
+
+
+def enqueue_start(app: Flask, survey_id: str, send_at: datetime | None) -> None:
+    """Start a committed survey now, or at ``send_at``."""
+    app = _unproxied(app)
+    settings: Settings = app.extensions["settings"]
+    due = send_at is None or send_at <= utcnow()
+    if settings.redis_url:
+        queue = queue_of(app)
+        if due:
+            queue.enqueue(start_job, survey_id, job_timeout=120)
+        else:
+            assert send_at is not None
+            queue.enqueue_at(send_at, start_job, survey_id, job_timeout=120)
+    elif due:
+        run_inline(app, start_job, survey_id)
+    else:
+        ensure_sweeper(app)
+
+
+def enqueue_send(app: Flask, survey_id: str) -> None:
+    """Send the survey's pending texts (after a status callback put one back)."""
+    app = _unproxied(app)
+    settings: Settings = app.extensions["settings"]
+    if settings.redis_url:
+        queue_of(app).enqueue(send_job, survey_id, job_timeout=120)
+    else:
+        run_inline(app, send_job, survey_id)
+
+
+def run_inline(app: Flask, job: Callable[[str], JobResult], survey_id: str) -> None:
+    """Run a job in this process; a retry runs later on a timer thread."""
+    with app.app_context():
+        try:
+            result = job(survey_id)
+        except DeliveryError as exc:
+            log.warning("survey %s: delivery failed for good: %s", survey_id, exc)
+            return
+    if isinstance(result, Retry):
+        delay = result.intervals[0] if result.intervals else 0
+        timer = threading.Timer(delay, run_inline, (app, job, survey_id))
+        timer.daemon = True
+        timer.start()
+
+
+# -- the jobs ---------------------------------------------------------------------------
+
+
+def start_job(survey_id: str) -> JobResult:
+    """Begin a survey on its channel and send its opening text."""
+    app = _unproxied(current_app)
+    with db_of(app).session() as session:
+        channel = session.scalar(sa.select(Survey.channel).where(Survey.id == survey_id))
+    if channel is None:
+        raise LookupError(f"survey {survey_id} does not exist")
+    starter = STARTERS.get(channel)
+    if starter is None:
+        raise LookupError(f"no background start for {channel} surveys (survey {survey_id})")
+    return starter(survey_id)
+
+
+def start_sms(survey_id: str) -> JobResult:
+    app = _unproxied(current_app)
+    settings: Settings = app.extensions["settings"]
+    now = utcnow()
+    with db_of(app).session() as session:
+        survey = session.get(Survey, survey_id, with_for_update=True)
+        if survey is None:
+            raise LookupError(f"survey {survey_id} does not exist")
+        not_begun = (survey.state or {}).get("phase", "new") == "new"
+        if survey.status in conversation.NOT_YET_STARTED and not_begun:
+            if survey.send_at is not None and survey.send_at > now:
+                return None  # early (clock skew): the sweeper starts it when due
+            survey.sender = settings.twilio_messaging_service_sid or settings.twilio_phone_number
+            conversation.begin(
+                session,
+                survey,
+                conversation.survey_flow(survey),
+                now=now,
+                max_reprompts=settings.max_reprompts,
+            )
+    return send_job(survey_id)
+
+
+def send_job(survey_id: str) -> JobResult:
+    """Send the survey's pending texts in order, each exactly once."""
+    app = _unproxied(current_app)
+    settings: Settings = app.extensions["settings"]
+    sender = sms_sender_of(app)
+    callback = status_callback_url(settings)
+    while True:
+        claimed = _claim_next(app, survey_id)
+        if claimed is None:
+            return None
+        message_id, to, body = claimed
+        try:
+            result = sender.send(to, body, status_callback=callback)
+        except DeliveryError as exc:
+            if _record_failure(app, survey_id, message_id, exc):
+                return Retry(max=MAX_SEND_ATTEMPTS, interval=RETRY_INTERVALS)
+            raise
+        with db_of(app).session() as session:
+            message = session.get(Message, message_id)
+            survey = session.get(Survey, survey_id, with_for_update=True)
+            assert message is not None and survey is not None
+            message.status = result.status
+            message.provider_sid = result.sid
+            message.error_code = None
+            conversation.mark_sent(survey, utcnow())
+
+
+def _claim_next(app: Flask, survey_id: str) -> tuple[int, str, str] | None:
+    """Take the survey's next pending text, or drop the rest when the survey has closed."""
+    with db_of(app).session() as session:
+        survey = session.get(Survey, survey_id)
+        if survey is None:
+            return None
+        while True:
+            message = session.scalars(
+                sa.select(Message)
+                .where(
+                    Message.survey_id == survey_id,
+                    Message.direction == "outbound",
+                    Message.status == conversation.PENDING,
+                )
+                .order_by(Message.id)
+                .limit(1)
+            ).first()
+            if message is None:
+                return None
+            if survey.status not in OPEN_STATUSES:
+                message.status = conversation.DROPPED
+                continue
+            taken = session.execute(
+                sa.update(Message)
+                .where(Message.id == message.id, Message.status == conversation.PENDING)
+                .values(status=conversation.CLAIMED, attempts=Message.attempts + 1)
+            )
+            if getattr(taken, "rowcount", 0) == 1:
+                return message.id, message.to_addr or survey.contact, message.body
+
+
+def _record_failure(app: Flask, survey_id: str, message_id: int, exc: DeliveryError) -> bool:
+    """Record a failed send; True when it is to be retried."""
+    now = utcnow()
+    with db_of(app).session() as session:
+        message = session.get(Message, message_id)
+        survey = session.get(Survey, survey_id, with_for_update=True)
+        assert message is not None and survey is not None
+        message.error_code = exc.code
+        if exc.retryable and message.attempts < MAX_SEND_ATTEMPTS:
+            message.status = conversation.PENDING
+            log.info("survey %s: retryable failure %s, will retry", survey_id, exc.code)
+            return True
+        message.status = "failed"
+        if exc.opted_out:
+            conversation.opt_out(session, survey.contact, keyword=f"error {exc.code}", now=now)
+        elif survey.status in (*conversation.NOT_YET_STARTED, "sent"):
+            survey.status = "failed"
+            survey.failure_reason = conversation.failure_reason(exc.code)
+        return False
+
+
+def start_email(survey_id: str) -> JobResult:
+    """Begin an email survey and send its email (retried only when a retry can help)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if invitation.send_invitation(app, survey_id, max_attempts=MAX_SEND_ATTEMPTS):
+        return Retry(max=MAX_SEND_ATTEMPTS, interval=RETRY_INTERVALS)
+    return None
+
+
+#: How each channel's survey starts in the background.
+def start_voice(survey_id: str) -> JobResult:
+    """Place a voice survey's call; a new attempt the call retry policy allows is enqueued."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    retry = start_outbound_call(app, survey_id)
+    if retry is not None:
+        enqueue_start(app, retry.survey_id, retry.send_at)
+    return None
+
+
+STARTERS: dict[str, Callable[[str], JobResult]] = {
+    "sms": start_sms,
+    "voice": start_voice,
+    "email": start_email,
+}
+
+
+# -- the sweeper ------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    started: list[str] = field(default_factory=list)
+    expired: int = 0
+
+
+def sweep(
+    app: Flask, now: datetime | None = None, *, scheduled_grace: timedelta | None = None
+) -> SweepResult:
+    """Start due and stranded surveys, and expire overdue ones.
+
+    ``scheduled_grace``: how long past ``send_at`` a ``scheduled`` survey is left to rq's
+    scheduler before the sweeper starts it itself (none without Redis).
+    """
+    settings: Settings = app.extensions["settings"]
+    now = now or utcnow()
+    if scheduled_grace is None:
+        scheduled_grace = STALE_QUEUED if settings.redis_url else timedelta(0)
+    outcome = SweepResult()
+    with db_of(app).session() as session:
+        due = session.scalars(
+            sa.select(Survey)
+            .where(
+                sa.or_(
+                    sa.and_(Survey.status == "scheduled", Survey.send_at <= now - scheduled_grace),
+                    sa.and_(Survey.status == "queued", Survey.queued_at <= now - STALE_QUEUED),
+                ),
+                Survey.channel.in_(list(STARTERS)),
+            )
+            .order_by(Survey.send_at)
+            .limit(200)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for survey in due:
+            survey.status = "queued"
+            survey.queued_at = now
+            outcome.started.append(survey.id)
+        outcome.expired = conversation.expire_due(
+            session, now=now, max_reprompts=settings.max_reprompts
+        )
+    for survey_id in outcome.started:
+        enqueue_start(app, survey_id, None)
+    return outcome
+
+
+class Sweeper(threading.Thread):
+    """Runs :func:`sweep` every ``interval`` seconds until stopped."""
+
+    def __init__(self, app: Flask, interval: float = SWEEP_SECONDS) -> None:
+        super().__init__(name="gateway-sweeper", daemon=True)
+        self.app = app
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                sweep(self.app)
+            except Exception:  # a failed sweep is retried next round
+                log.exception("sweep failed")
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+_sweeper_lock = threading.Lock()
+
+
+def ensure_sweeper(app: Flask) -> None:
+    """Start the in-process sweeper once per app (not under tests: they call sweep)."""
+    if app.testing or app.extensions["settings"].redis_url:
+        return
+    with _sweeper_lock:
+        if "sweeper" not in app.extensions:
+            sweeper = Sweeper(app)
+            app.extensions["sweeper"] = sweeper
+            sweeper.start()
+
+
+def init_app(app: Flask) -> None:
+    """Without Redis, start the sweeper with the first request the app serves."""
+    app.before_request(lambda: ensure_sweeper(app))
+
+
+def run_worker(app: Flask, *, burst: bool = False) -> None:
+    """Work the queues with rq's scheduler, inside the app's context, with a sweeper."""
+    settings: Settings = app.extensions["settings"]
+    connection = redis_of(app)
+    queues = [Queue(queue_name(settings, purpose), connection=connection) for purpose in QUEUES]
+    with app.app_context():
+        sweep(app)
+        worker = SimpleWorker(queues, connection=connection)
+        if burst:
+            worker.work(burst=True, with_scheduler=True)
+            return
+        sweeper = Sweeper(app)
+        sweeper.start()
+        try:
+            worker.work(with_scheduler=True)
+        finally:
+            sweeper.stop()

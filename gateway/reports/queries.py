@@ -1,0 +1,167 @@
+"""The store queries behind the A-11 report: aggregated in SQL, never row by row in Python.
+
+Every query is scoped to one agency, one flow and a half-open UTC interval of survey
+creation times, and runs unchanged on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.flow_versions import flow_for_version
+from gateway.flows.model import Flow
+from gateway.flows.registry import FlowRegistry
+from gateway.reports.a11 import DELIVERED_STATUSES, ChannelCounts
+from gateway.store.models import Answer, FlowVersion, Survey
+
+#: Rows fetched per round trip when streaming respondents.
+STREAM_BATCH = 2000
+
+
+def resolve_flow(
+    registry: FlowRegistry, session: Session, agency_slug: str, flow_id: str
+) -> Flow | None:
+    """The agency's flow: the loaded file, else the newest version surveys ran on."""
+    flow = registry.get(flow_id)
+    if flow is not None and flow.agency == agency_slug:
+        return flow
+    version = session.scalars(
+        sa.select(FlowVersion)
+        .where(FlowVersion.flow_id == flow_id, FlowVersion.agency_slug == agency_slug)
+        .order_by(FlowVersion.version.desc(), FlowVersion.id.desc())
+        .limit(1)
+    ).first()
+    return flow_for_version(version) if version is not None else None
+
+
+def scope(
+    agency_id: int, flow_id: str, start: datetime | None, end: datetime | None
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses selecting one flow's surveys created in ``[start, end)``."""
+    clauses = [Survey.agency_id == agency_id, Survey.flow_id == flow_id]
+    if start is not None:
+        clauses.append(Survey.created_at >= start)
+    if end is not None:
+        clauses.append(Survey.created_at < end)
+    return clauses
+
+
+def location_of() -> sa.ColumnElement[str]:
+    """The survey's ``location`` context value (NULL when absent)."""
+    return Survey.context["location"].as_string()
+
+
+def is_in_person() -> sa.ColumnElement[bool]:
+    location = location_of()
+    return sa.and_(Survey.channel == "web", location.is_not(None), location != "")
+
+
+def was_delivered() -> sa.ColumnElement[bool]:
+    """A survey that reached the respondent: sent, started, completed, or expired after
+    being sent."""
+    return sa.or_(
+        Survey.status.in_(DELIVERED_STATUSES),
+        sa.and_(Survey.status == "expired", Survey.sent_at.is_not(None)),
+    )
+
+
+def has_answer() -> sa.ColumnElement[bool]:
+    """The survey has at least one answered question (a semi-join, not a row per answer)."""
+    return sa.exists().where(Answer.survey_id == Survey.id, Answer.outcome == "answered")
+
+
+def respondent_counts(
+    session: Session,
+    groups: Sequence[Any],
+    clauses: list[sa.ColumnElement[bool]],
+) -> dict[tuple[Any, ...], int]:
+    """Respondents per group: {(group values...): count}.
+
+    A separate query from the survey counts, so that the database can answer it with a
+    semi-join against the answered-answers index rather than a join per answer.
+    """
+    query = (
+        sa.select(*groups)
+        .add_columns(sa.func.count())
+        .where(*clauses, has_answer())
+        .group_by(*groups)
+    )
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+
+
+def channel_counts(session: Session, clauses: list[sa.ColumnElement[bool]]) -> list[ChannelCounts]:
+    """Customers, opportunities and respondents per channel (and in person or not)."""
+    in_person = sa.case((is_in_person(), 1), else_=0).label("in_person")
+    groups: list[Any] = [Survey.channel, in_person]
+    query = (
+        sa.select(*groups)
+        .add_columns(sa.func.count(), sa.func.sum(sa.case((was_delivered(), 1), else_=0)))
+        .where(*clauses)
+        .group_by(*groups)
+    )
+    responded = respondent_counts(session, groups, clauses)
+    return [
+        ChannelCounts(
+            channel,
+            bool(person),
+            int(customers),
+            int(delivered or 0),
+            responded.get((channel, person), 0),
+        )
+        for channel, person, customers, delivered in session.execute(query)
+    ]
+
+
+def answer_counts(
+    session: Session, clauses: list[sa.ColumnElement[bool]], question_ids: list[str]
+) -> dict[tuple[str, Any], int]:
+    """How many times each answer was given to each question: {(question, value): count}.
+
+    Values are grouped by their JSON text (PostgreSQL cannot compare ``json``), and decoded
+    here; a list (a multiple choice) is counted once per value in it.
+    """
+    if not question_ids:
+        return {}
+    value_text = sa.cast(Answer.value, sa.Text)
+    query = (
+        sa.select(Answer.question_id, value_text, sa.func.count())
+        .join(Survey, Survey.id == Answer.survey_id)
+        .where(*clauses, Answer.outcome == "answered", Answer.question_id.in_(question_ids))
+        .group_by(Answer.question_id, value_text)
+    )
+    counts: dict[tuple[str, Any], int] = {}
+    for question_id, text, count in session.execute(query):
+        value = json.loads(text) if text is not None else None
+        for item in value if isinstance(value, list) else [value]:
+            key = (question_id, item)
+            counts[key] = counts.get(key, 0) + int(count)
+    return counts
+
+
+def respondent_answers(
+    session: Session, clauses: list[sa.ColumnElement[bool]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(survey id, {question id: value}) of each respondent, oldest survey first, streamed."""
+    query = (
+        sa.select(Survey.id, Answer.question_id, Answer.value)
+        .join(Answer, Answer.survey_id == Survey.id)
+        .where(*clauses, Answer.outcome == "answered")
+        .order_by(Survey.created_at, Survey.id)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    current: str | None = None
+    answers: dict[str, Any] = {}
+    for survey_id, question_id, value in session.execute(query):
+        if survey_id != current:
+            if current is not None:
+                yield current, answers
+            current, answers = survey_id, {}
+        answers[question_id] = value
+    if current is not None:
+        yield current, answers

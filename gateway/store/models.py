@@ -1,0 +1,271 @@
+"""The response store's tables: agencies and their API keys, the flow versions surveys ran
+on, surveys, the messages exchanged, the answers recorded and the opted-out contacts.
+
+Every time is timezone-aware UTC (:class:`UTCDateTime` restores the zone that SQLite drops)
+and every default is a callable, evaluated per row.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SURVEY_STATUSES: Final = (
+    "scheduled",
+    "queued",
+    "sent",
+    "started",
+    "completed",
+    "expired",
+    "opted_out",
+    "failed",
+    "cancelled",
+)
+SurveyStatus = Literal[
+    "scheduled",
+    "queued",
+    "sent",
+    "started",
+    "completed",
+    "expired",
+    "opted_out",
+    "failed",
+    "cancelled",
+]
+#: Statuses in which a survey still waits for the respondent (or for its first send).
+OPEN_STATUSES: Final = ("scheduled", "queued", "sent", "started")
+#: Statuses a survey never leaves.
+FINAL_STATUSES: Final = ("completed", "expired", "opted_out", "failed", "cancelled")
+
+Direction = Literal["inbound", "outbound"]
+AnswerOutcome = Literal["answered", "skipped", "unanswered"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_survey_id() -> str:
+    """A public survey id: ``sv_`` and 20 URL-safe random characters (120 bits)."""
+    return "sv_" + secrets.token_urlsafe(15)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL keeps the zone (``timestamptz``); SQLite keeps none, so values are stored as
+    naive UTC there and given their zone back when read. Naive values are refused on the
+    way in: a naive time is ambiguous, and refusing it finds the bug where it is made.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware UTC times")
+        value = value.astimezone(UTC)
+        # SQLite would store the offset in the text and compare strings; keep one form.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: sa.JSON()}
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    program_name: Mapped[str | None] = mapped_column(sa.String(200))
+    # Sent in the SMS HELP reply: who to contact about the survey.
+    help_contact: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    api_keys: Mapped[list[ApiKey]] = relationship(back_populates="agency")
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.slug}>"
+
+
+class ApiKey(Base):
+    """An agency's API key. Only its SHA-256 is kept; the key is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+
+    agency: Mapped[Agency] = relationship(back_populates="api_keys")
+
+    def usable(self, now: datetime) -> bool:
+        """Not revoked and not expired at ``now``."""
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or now < self.expires_at
+
+
+class FlowVersion(Base):
+    """The exact text of a flow file a survey was started on.
+
+    A survey keeps running on this text even after the file changes on disk.
+    """
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (sa.UniqueConstraint("flow_id", "version", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flow_id: Mapped[str] = mapped_column(sa.String(64))
+    version: Mapped[int]
+    agency_slug: Mapped[str] = mapped_column(sa.String(64))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    source: Mapped[str] = mapped_column(sa.Text)
+    source_path: Mapped[str] = mapped_column(sa.String(500))
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Survey(Base):
+    """One survey sent to (or started by) one respondent."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        sa.Index("ix_surveys_contact_status", "contact", "status"),
+        sa.Index("ix_surveys_agency_id_created_at_id", "agency_id", "created_at", "id"),
+        sa.UniqueConstraint("agency_id", "idempotency_key"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_survey_id)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    flow_version_id: Mapped[int] = mapped_column(sa.ForeignKey("flow_versions.id"), index=True)
+    flow_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    # E.164 phone number or email address. Read and written only through this attribute.
+    contact: Mapped[str] = mapped_column(sa.String(320))
+    language: Mapped[str] = mapped_column(sa.String(16))
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    # The engine's SessionState.to_dict(); empty until the survey starts.
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    send_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    queued_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
+    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    provider_ref: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    sender: Mapped[str | None] = mapped_column(sa.String(64))
+
+    agency: Mapped[Agency] = relationship()
+    flow_version: Mapped[FlowVersion] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="survey", order_by="Answer.id", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="survey", order_by=lambda: [Message.created_at, Message.id]
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def __repr__(self) -> str:
+        return f"<Survey {self.id} {self.flow_id} {self.status}>"
+
+
+class Message(Base):
+    """One SMS, call prompt or email, in either direction.
+
+    Inbound messages matching no survey are kept too (``survey_id`` empty).
+    ``provider_sid`` is unique so a webhook delivered twice is recognised; ``step_key``
+    (``"{survey_id}:{n}"``) is unique so a prompt is sent once even when a job is retried.
+    """
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("surveys.id", ondelete="CASCADE"), index=True
+    )
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    direction: Mapped[str] = mapped_column(sa.String(8))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    from_addr: Mapped[str | None] = mapped_column(sa.String(320))
+    to_addr: Mapped[str | None] = mapped_column(sa.String(320))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    step_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    error_code: Mapped[str | None] = mapped_column(sa.String(32))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    survey: Mapped[Survey | None] = relationship(back_populates="messages")
+
+
+class Answer(Base):
+    """The answer to one question of one survey; a changed answer updates the row."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.UniqueConstraint("survey_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[str] = mapped_column(sa.ForeignKey("surveys.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    raw: Mapped[str | None] = mapped_column(sa.Text)
+    # int, "yes"/"no", an option value, a list of values, text, or null (contract §1).
+    value: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    outcome: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    survey: Mapped[Survey] = relationship(back_populates="answers")
+
+
+class OptOut(Base):
+    """A contact that sent STOP (or similar). START deletes the row."""
+
+    __tablename__ = "opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    keyword: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

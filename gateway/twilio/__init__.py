@@ -1,0 +1,1 @@
+"""Twilio webhooks: signature checking and the SMS blueprint."""

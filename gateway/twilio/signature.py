@@ -1,0 +1,86 @@
+"""Checking ``X-Twilio-Signature`` on every Twilio webhook.
+
+Twilio signs each request with the account's auth token over the public URL it called and
+the POST parameters. The gateway rebuilds that URL from ``PUBLIC_BASE_URL`` (behind a proxy
+the request's own URL is an internal one) and checks the signature with the helper
+library's :class:`~twilio.request_validator.RequestValidator`.
+
+Which token signs:
+
+- ``TWILIO_AUTH_TOKEN`` when it is set;
+- otherwise, outside production, :data:`DEVELOPMENT_AUTH_TOKEN`, a fixed, published token,
+  so that simulated respondents (``gateway sms reply``, tests, curl scripts) can sign
+  their requests exactly as Twilio would;
+- in production without ``TWILIO_AUTH_TOKEN`` no token at all: every webhook is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from typing import ParamSpec
+
+from flask import Request, Response, current_app, request
+from flask.typing import ResponseReturnValue
+from twilio.request_validator import RequestValidator
+
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Signs webhooks in development and tests when no TWILIO_AUTH_TOKEN is configured.
+#: It is public knowledge, so it is never accepted in production.
+DEVELOPMENT_AUTH_TOKEN = "gateway-development-auth-token"
+
+P = ParamSpec("P")
+
+
+def webhook_auth_token(settings: Settings) -> str | None:
+    """The token webhooks are signed with, or None when none is acceptable."""
+    if settings.twilio_auth_token:
+        return settings.twilio_auth_token
+    if settings.is_production:
+        return None
+    return DEVELOPMENT_AUTH_TOKEN
+
+
+def public_url(settings: Settings, req: Request) -> str:
+    """The URL Twilio called: ``PUBLIC_BASE_URL`` + path + query, else the request's URL."""
+    if not settings.public_base_url:
+        return req.url
+    query = req.query_string.decode("latin-1")
+    return settings.public_base_url + req.path + (f"?{query}" if query else "")
+
+
+def signature_for(token: str, url: str, params: Mapping[str, str]) -> str:
+    """The signature Twilio would send for a POST of ``params`` to ``url``."""
+    return str(RequestValidator(token).compute_signature(url, dict(params)))
+
+
+def signature_is_valid(settings: Settings, req: Request) -> bool:
+    token = webhook_auth_token(settings)
+    signature = req.headers.get("X-Twilio-Signature", "")
+    if token is None:
+        log.error("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set in production")
+        return False
+    if not signature:
+        return False
+    validator = RequestValidator(token)
+    return bool(validator.validate(public_url(settings, req), req.form, signature))
+
+
+def require_twilio_signature(
+    view: Callable[P, ResponseReturnValue],
+) -> Callable[P, ResponseReturnValue]:
+    """Refuse (403, nothing done) a request whose Twilio signature is missing or wrong."""
+
+    @functools.wraps(view)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        settings: Settings = current_app.extensions["settings"]
+        if not signature_is_valid(settings, request):
+            log.warning("Twilio webhook %s refused: bad or missing signature", request.path)
+            return Response("invalid Twilio signature\n", status=403, mimetype="text/plain")
+        return view(*args, **kwargs)
+
+    return checked

@@ -1,0 +1,159 @@
+"""Twilio Voice webhooks: inbound calls and transfers, survey calls, and each step of a call.
+
+- ``POST /twilio/voice``: a call arrived (``?flow=ID&language=..&<context>=..``) or a
+  survey call the gateway placed was answered (``?survey=ID``).
+- ``POST /twilio/voice/gather``, ``/recording``, ``/no-input`` (``?survey=ID&step=N``):
+  what the caller pressed, said, or did not, after step N.
+- ``POST /twilio/voice/transcription``: Twilio's transcription of a recorded answer.
+- ``POST /twilio/voice/status``: call status callbacks.
+
+Every route checks the Twilio signature first (403, nothing changed, when it is bad).
+Whatever goes wrong after that, a caller hears a short apology and the call ends: never
+Twilio's "application error" message.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from config.settings import Settings
+from gateway import calls, jobs, outbound_calls
+from gateway.calls import CallEvent, CallRefused, InboundCall
+from gateway.engine.types import Event
+from gateway.flows.registry import FlowRegistry
+from gateway.store.db import db_of
+from gateway.twilio.signature import require_twilio_signature
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
+
+TWIML_MIMETYPE = "text/xml"
+
+
+def _app() -> Flask:
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["settings"]
+    return settings
+
+
+def _twiml(document: str) -> Response:
+    return Response(document, status=200, mimetype=TWIML_MIMETYPE)
+
+
+@bp.errorhandler(Exception)
+def _apologise(exc: Exception) -> Response:
+    log.exception("voice webhook %s failed; the caller heard an apology", request.path)
+    return _twiml(calls.apology(request.args.get("language")))
+
+
+@bp.post("")
+@require_twilio_signature
+def call_answered() -> Response:
+    form = request.form
+    call_sid = form.get("CallSid", "")
+    survey_id = request.args.get("survey")
+    if survey_id:
+        with db_of(_app()).session() as session:
+            twiml = outbound_calls.answer_outbound(
+                session, survey_id, call_sid, form.get("AnsweredBy", ""), _settings()
+            )
+        return _twiml(twiml)
+    if not request.args.get("flow"):
+        log.warning("call %s: the voice URL names no flow (add ?flow=ID)", call_sid)
+        return _twiml(calls.apology())
+    registry: FlowRegistry = current_app.extensions["flows"]
+    call = InboundCall(
+        call_sid=call_sid,
+        caller=form.get("From", "") or "anonymous",
+        called=form.get("To", ""),
+        query=request.args.to_dict(),
+    )
+    try:
+        with db_of(_app()).session() as session:
+            twiml = calls.answer_inbound(session, registry, call, _settings())
+    except CallRefused as refused:
+        log.warning("call %s refused: %s", call_sid, refused.reason)
+        return _twiml(calls.apology(refused.language))
+    return _twiml(twiml)
+
+
+def _continue(event: Event) -> Response:
+    try:
+        step = int(request.args.get("step", ""))
+    except ValueError:
+        log.warning("voice step without a step number: %s", request.full_path)
+        return _twiml(calls.apology())
+    call = CallEvent(
+        survey_id=request.args.get("survey", ""),
+        step=step,
+        call_sid=request.form.get("CallSid", ""),
+        event=event,
+    )
+    with db_of(_app()).session() as session:
+        twiml = calls.continue_call(session, call, _settings())
+    return _twiml(twiml)
+
+
+@bp.post("/gather")
+@require_twilio_signature
+def gather() -> Response:
+    return _continue(Event("digits", request.form.get("Digits", "")))
+
+
+@bp.post("/no-input")
+@require_twilio_signature
+def no_input() -> Response:
+    return _continue(Event("no_input"))
+
+
+@bp.post("/recording")
+@require_twilio_signature
+def recording() -> Response:
+    form = request.form
+    event = calls.recording_event(
+        form.get("RecordingUrl"), form.get("RecordingDuration"), form.get("Digits")
+    )
+    return _continue(event)
+
+
+@bp.post("/transcription")
+@require_twilio_signature
+def transcription() -> Response:
+    form = request.form
+    with db_of(_app()).session() as session:
+        kept = calls.record_transcription(
+            session,
+            request.args.get("survey", ""),
+            call_sid=form.get("CallSid", ""),
+            sid=form.get("TranscriptionSid", ""),
+            text=form.get("TranscriptionText", ""),
+            status=form.get("TranscriptionStatus", ""),
+        )
+    if not kept:
+        log.warning("transcription for unknown call %s ignored", form.get("CallSid"))
+    return Response(status=204)
+
+
+@bp.post("/status")
+@require_twilio_signature
+def status() -> Response:
+    form = request.form
+    app = _app()
+    with db_of(app).session() as session:
+        retry = outbound_calls.call_status(
+            session,
+            form.get("CallSid", ""),
+            form.get("CallStatus", ""),
+            _settings(),
+            outbound_calls.retry_policy_of(app),
+        )
+    if retry is not None:
+        jobs.enqueue_start(app, retry.survey_id, retry.send_at)
+    return Response(status=204)

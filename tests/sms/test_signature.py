@@ -1,0 +1,57 @@
+"""Which token signs webhooks, and which URL is signed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from gateway.store.db import db_of
+from gateway.store.models import Message
+from tests.sms.support import PUBLIC_BASE_URL, RESPONDENT, Gateway, make_gateway, replies
+
+PARAMS = {"MessageSid": "SM" + "4" * 32, "From": RESPONDENT, "To": "+12025550100", "Body": "hi"}
+
+
+@pytest.fixture
+def production(database_url: str) -> Iterator[Gateway]:
+    gw = make_gateway(database_url, environment="production")
+    yield gw
+    db_of(gw.app).dispose()
+
+
+def test_production_without_an_auth_token_refuses_even_development_signatures(
+    production: Gateway,
+) -> None:
+    response = production.post_signed("/twilio/sms", PARAMS)
+    assert response.status_code == 403
+    assert production.messages(Message.direction == "inbound") == []
+
+
+def test_the_configured_auth_token_signs_and_the_development_token_does_not(
+    database_url: str,
+) -> None:
+    gw = make_gateway(database_url, twilio_auth_token="real-token", twilio_account_sid="AC1")
+    try:
+        assert gw.post_signed("/twilio/sms", PARAMS, token="real-token").status_code == 200
+        dev = gw.post_signed("/twilio/sms", PARAMS, token="gateway-development-auth-token")
+        assert dev.status_code == 403
+    finally:
+        db_of(gw.app).dispose()
+
+
+def test_the_signature_covers_the_public_url_and_its_query(gateway: Gateway) -> None:
+    url = PUBLIC_BASE_URL + "/twilio/sms?source=poster"
+    signature = RequestValidator(gateway.auth_token).compute_signature(url, PARAMS)
+    ok = gateway.client.post(
+        "/twilio/sms?source=poster", data=PARAMS, headers={"X-Twilio-Signature": signature}
+    )
+    assert replies(ok)
+    internal = RequestValidator(gateway.auth_token).compute_signature(
+        "http://localhost/twilio/sms", PARAMS
+    )
+    refused = gateway.client.post(
+        "/twilio/sms", data=PARAMS, headers={"X-Twilio-Signature": internal}
+    )
+    assert refused.status_code == 403

@@ -1,0 +1,41 @@
+"""Fixtures for phone surveys: a call simulator signed like Twilio, and store lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from gateway.store.db import db_of
+from gateway.store.models import Survey
+from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
+from tests.voice.call_simulator import CallSimulator, flask_transport
+
+
+@pytest.fixture
+def phone(app: Flask, client: FlaskClient) -> CallSimulator:
+    settings = app.extensions["settings"]
+    return CallSimulator(
+        flask_transport(client),
+        auth_token=DEVELOPMENT_AUTH_TOKEN,
+        base_url=settings.public_base_url,
+    )
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with db_of(app).session() as session:
+        yield session
+
+
+def survey_of_call(app: Flask, call_sid: str) -> Survey:
+    """The survey a call started, with its answers loaded, read fresh from the store."""
+    with db_of(app).session() as session:
+        survey = session.scalars(sa.select(Survey).where(Survey.provider_ref == call_sid)).one()
+        survey.answers  # noqa: B018 - loads them before the session closes
+        survey.messages  # noqa: B018
+        return survey
