@@ -67,9 +67,13 @@ def throwaway_database() -> Iterator[str]:
 
 
 @contextmanager
-def gunicorn(target: str, env: Mapping[str, str], workers: int = 2) -> Iterator[str]:
-    """``target`` served by gunicorn (``workers`` sync workers) on loopback; yields its URL."""
+def gunicorn(target: str, env: Mapping[str, str], log: Path, workers: int = 2) -> Iterator[str]:
+    """``target`` served by gunicorn (``workers`` sync workers) on loopback; yields its URL.
+
+    The server's output (one line per request) goes to ``log``, not the terminal.
+    """
     port = free_port()
+    output = log.open("ab")
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -89,6 +93,8 @@ def gunicorn(target: str, env: Mapping[str, str], workers: int = 2) -> Iterator[
         ],
         cwd=ROOT,
         env={**os.environ, **env},
+        stdout=output,
+        stderr=output,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -102,7 +108,7 @@ def gunicorn(target: str, env: Mapping[str, str], workers: int = 2) -> Iterator[
                 break  # it answers: a 404 is an answer
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn {target} did not start") from None
+                    raise RuntimeError(f"gunicorn {target} did not start; see {log}") from None
                 time.sleep(0.2)
         yield url
     finally:
@@ -112,6 +118,7 @@ def gunicorn(target: str, env: Mapping[str, str], workers: int = 2) -> Iterator[
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        output.close()
 
 
 def write_requests(

@@ -70,9 +70,12 @@ def clone_surveys(engine: sa.Engine, template: str, tag: str, count: int) -> lis
     series = sa.func.generate_series(1, count).table_valued("g").render_derived()
     replaced = {"id": new_id, "contact": number}
     columns = list(surveys.columns)
-    select = sa.select(*[replaced.get(c.name, c) for c in columns]).select_from(surveys).join(
-        series, sa.true()
-    ).where(surveys.c.id == template)
+    select = (
+        sa.select(*[replaced.get(c.name, c) for c in columns])
+        .select_from(surveys)
+        .join(series, sa.true())
+        .where(surveys.c.id == template)
+    )
     message_columns = [c for c in messages.columns if c.name != "id"]
     message_values = {
         "survey_id": new_id,
@@ -124,9 +127,7 @@ def main() -> None:
     parser.add_argument("--levels", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=12)
-    parser.add_argument(
-        "--respondents", type=int, default=3000, help="per run (six replies each)"
-    )
+    parser.add_argument("--respondents", type=int, default=3000, help="per run (six replies each)")
     parser.add_argument("--wrk-cpu", type=int, default=None, help="pin wrk to this CPU")
     args = parser.parse_args()
 
@@ -144,8 +145,8 @@ def main() -> None:
             "TWILIO_AUTH_TOKEN": "",
         }
         with (
-            loadgen.gunicorn("gateway:create_app()", env) as gateway,
-            loadgen.gunicorn("bench.bare_app:app", env) as bare,
+            loadgen.gunicorn("gateway:create_app()", env, Path(tmp) / "gateway.log") as gateway,
+            loadgen.gunicorn("bench.bare_app:app", env, Path(tmp) / "bare.log") as bare,
         ):
             print(
                 f"SMS replies; gunicorn 2 sync workers each; PostgreSQL; wrk 1 thread, "

@@ -3,6 +3,8 @@ environment (WEB_CONCURRENCY, PORT, GUNICORN_TIMEOUT)."""
 
 import os
 
+from prometheus_client import multiprocess
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
@@ -13,3 +15,9 @@ keepalive = 5
 accesslog = None  # the app logs requests itself, without personal data
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False
+
+
+def child_exit(server: object, worker: object) -> None:
+    """Drop a dead worker's live gauges from the shared metrics (PROMETHEUS_MULTIPROC_DIR)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

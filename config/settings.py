@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from config.vcap import service_url
+
 INSTANCE_DIR = Path(os.environ.get("GATEWAY_INSTANCE_DIR", "instance"))
 
 
@@ -40,6 +42,8 @@ class Settings:
     environment: str = "development"
     max_reprompts: int = 2
     queue_prefix: str = ""
+    log_format: str = "text"
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -50,9 +54,13 @@ class Settings:
             return value or None
 
         secret = get("SECRET_KEY")
+        environment = get("GATEWAY_ENV") or "development"
+        vcap = get("VCAP_SERVICES")
         return cls(
-            database_url=get("DATABASE_URL") or _default_database_url(),
-            redis_url=get("REDIS_URL"),
+            database_url=get("DATABASE_URL")
+            or service_url(vcap, "postgres")
+            or _default_database_url(),
+            redis_url=get("REDIS_URL") or service_url(vcap, "redis"),
             secret_key=secret or secrets.token_hex(32),
             secret_key_generated=secret is None,
             public_base_url=(get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
@@ -64,9 +72,12 @@ class Settings:
             twilio_api_base_url=(get("TWILIO_API_BASE_URL") or "").rstrip("/") or None,
             smtp_url=get("SMTP_URL"),
             email_from=get("EMAIL_FROM") or "feedback@localhost",
-            environment=get("GATEWAY_ENV") or "development",
+            environment=environment,
             max_reprompts=int(get("MAX_REPROMPTS") or 2),
             queue_prefix=get("QUEUE_PREFIX") or "",
+            # JSON lines in production (one object a line for the log drain), text elsewhere.
+            log_format=get("LOG_FORMAT") or ("json" if environment == "production" else "text"),
+            log_level=get("LOG_LEVEL") or "INFO",
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:

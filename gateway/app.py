@@ -8,8 +8,20 @@ from typing import Any
 
 from flask import Flask
 
+from config.logging import configure_logging
 from config.settings import Settings
-from gateway import alert_delivery, dashboard, health, jobs, web
+from gateway import (
+    alert_delivery,
+    dashboard,
+    health,
+    jobs,
+    metrics,
+    rate_limits,
+    readiness,
+    request_log,
+    security_headers,
+    web,
+)
 from gateway.api.blueprint import bp as api_bp
 from gateway.flows.registry import FlowRegistry
 from gateway.store import db as store_db
@@ -29,6 +41,9 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     app.extensions["settings"] = settings
+    if not app.testing:  # tests capture logs with pytest's own handlers
+        configure_logging(settings.log_format, settings.log_level)
+    request_log.init_app(app)
     if settings.secret_key_generated and settings.is_production:
         raise RuntimeError("SECRET_KEY must be set in production")
 
@@ -41,6 +56,8 @@ def create_app(
     store_db.init_app(app, settings)
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(readiness.bp)
+    metrics.init_app(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(twilio_sms_bp)
     app.register_blueprint(twilio_voice_bp)
@@ -48,6 +65,8 @@ def create_app(
     jobs.init_app(app)
     alert_delivery.init_app(app)
     dashboard.init_app(app)
+    security_headers.init_app(app)
+    rate_limits.init_app(app)
     return app
 
 

@@ -173,9 +173,21 @@ def replay(survey: Survey, flow: Flow, message: Message) -> str:
     return _render(survey, flow, _step_number(message), tuple(message.body.split("\n")))
 
 
-def _speak(session: Session, survey: Survey, flow: Flow, result: StepResult, now: datetime) -> str:
-    """Record the step's words as the next TwiML document and render it."""
-    number = _step_number(current_step(session, survey)) + 1
+def _speak(
+    session: Session,
+    survey: Survey,
+    flow: Flow,
+    result: StepResult,
+    now: datetime,
+    spoken: int | None = None,
+) -> str:
+    """Record the step's words as the next TwiML document and render it.
+
+    ``spoken`` is the number of the step the call is at, when the caller read it already.
+    """
+    if spoken is None:
+        spoken = _step_number(current_step(session, survey))
+    number = spoken + 1
     lines = tuple(p.text for p in result.prompts if p.text.strip())
     session.add(
         Message(
@@ -197,7 +209,13 @@ def _speak(session: Session, survey: Survey, flow: Flow, result: StepResult, now
 
 
 def _apply(
-    session: Session, survey: Survey, flow: Flow, event: Event, settings: Settings, now: datetime
+    session: Session,
+    survey: Survey,
+    flow: Flow,
+    event: Event,
+    settings: Settings,
+    now: datetime,
+    spoken: int | None = None,
 ) -> str:
     state = SessionState.from_dict(survey.state)
     result = step(flow, state, event, max_reprompts=settings.max_reprompts)
@@ -205,7 +223,7 @@ def _apply(
     if result.state.language and result.state.language != survey.language:
         survey.language = result.state.language  # chosen from the language menu
     survey.updated_at = now
-    return _speak(session, survey, flow, result, now)
+    return _speak(session, survey, flow, result, now, spoken)
 
 
 def begin_call(
@@ -273,7 +291,7 @@ def continue_call(session: Session, call: CallEvent, settings: Settings) -> str:
         )
         return apology(survey.language)
     _record_input(session, survey, call, now)
-    return _apply(session, survey, flow, call.event, settings, now)
+    return _apply(session, survey, flow, call.event, settings, now, spoken=current)
 
 
 def hang_up(session: Session, survey: Survey, settings: Settings, *, now: datetime) -> None:

@@ -17,21 +17,23 @@ Rules kept here, for every path into a survey:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, object_session
 
 from channels.base import OPT_OUT_ERRORS, PERMANENT_ERRORS, RETRYABLE_ERRORS
 from channels.sms import split_text
 from gateway import alerts
 from gateway.engine.engine import new_state, step
-from gateway.engine.types import Event, SessionState, StepResult
-from gateway.flow_versions import flow_for_version
+from gateway.engine.types import LINK_PLACEHOLDER, Event, Prompt, SessionState, StepResult
+from gateway.flow_versions import flow_for_version, flow_for_version_id
 from gateway.flows.model import Flow
-from gateway.store.models import Answer, Message, OptOut, Survey
+from gateway.store.models import Answer, Message, OptOut, Survey, utcnow
 
 #: Outbound rows the send job still has to hand to the provider.
 PENDING = "pending"
@@ -64,6 +66,9 @@ STATUS_RANK: dict[str, int] = {
     "read": 5,
 }
 FAILED_STATUSES = ("failed", "undelivered")
+
+#: Makes a survey's signed web link, for the text that hands an SMS survey off to the web.
+SurveyLink = Callable[[Survey], str]
 
 
 def failure_reason(code: str) -> str:
@@ -106,7 +111,10 @@ def awaiting_survey(session: Session, contact: str, *, lock: bool = False) -> Su
 
 
 def survey_flow(survey: Survey) -> Flow:
-    return flow_for_version(survey.flow_version)
+    session = object_session(survey)
+    if session is None or "flow_version" in survey.__dict__:
+        return flow_for_version(survey.flow_version)
+    return flow_for_version_id(session, survey.flow_version_id)
 
 
 # -- recording -------------------------------------------------------------------------
@@ -129,6 +137,31 @@ def record_inbound(
     session.add(message)
     session.flush()
     return message
+
+
+def record_inbound_once(
+    session: Session, *, sid: str, from_: str, to: str, body: str, survey: Survey | None
+) -> int | None:
+    """Store an inbound text unless its ``sid`` is stored already; the new row's id, or
+    None for a webhook Twilio delivered twice (also when another worker holds it now)."""
+    now = utcnow()
+    insert = _upsert(session, Message).values(
+        survey_id=survey.id if survey else None,
+        agency_id=survey.agency_id if survey else None,
+        direction="inbound",
+        channel="sms",
+        from_addr=from_,
+        to_addr=to,
+        body=body,
+        provider_sid=sid,
+        status="received",
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    statement = insert.on_conflict_do_nothing(index_elements=["provider_sid"]).returning(Message.id)
+    new_id: int | None = session.execute(statement).scalar()
+    return new_id
 
 
 def record_outbound(
@@ -163,30 +196,56 @@ def record_outbound(
     return rows
 
 
+def _upsert(session: Session, table: type[Answer] | type[Message]) -> Any:
+    """An INSERT for ``table`` that can skip or update a row that already exists."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def _save_answers(session: Session, survey: Survey, result: StepResult) -> None:
+    """Write each recorded answer in one statement: a changed answer updates its row."""
+    now = utcnow()
     for recorded in result.answers:
-        row = session.scalars(
-            sa.select(Answer).where(
-                Answer.survey_id == survey.id, Answer.question_id == recorded.question_id
+        insert = _upsert(session, Answer).values(
+            survey_id=survey.id,
+            question_id=recorded.question_id,
+            raw=recorded.raw,
+            value=recorded.value,
+            outcome=recorded.outcome,
+            created_at=now,
+            updated_at=now,
+        )
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["survey_id", "question_id"],
+                set_={
+                    "raw": insert.excluded.raw,
+                    "value": insert.excluded.value,
+                    "outcome": insert.excluded.outcome,
+                    "updated_at": insert.excluded.updated_at,
+                },
             )
-        ).first()
-        if row is None:
-            row = Answer(survey_id=survey.id, question_id=recorded.question_id)
-            session.add(row)
-        row.raw = recorded.raw
-        row.value = recorded.value
-        row.outcome = recorded.outcome
+        )
     dropped = getattr(result, "dropped", ())
     if dropped:
         session.execute(
             sa.delete(Answer).where(Answer.survey_id == survey.id, Answer.question_id.in_(dropped))
         )
+    if result.answers or dropped:
+        # Rows were written around the session: what it holds of them is out of date.
+        if "answers" in survey.__dict__:
+            session.expire(survey, ["answers"])
+        for held in list(session.identity_map.values()):
+            if isinstance(held, Answer) and held.survey_id == survey.id:
+                session.expire(held)
 
 
 def _apply(session: Session, survey: Survey, result: StepResult, now: datetime) -> None:
     """Store a step's state, answers and the survey status that follows from them."""
     survey.state = result.state.to_dict()
-    _save_answers(session, survey, result)
+    with session.no_autoflush:
+        _save_answers(session, survey, result)
     if result.answers and survey.status == "sent":
         survey.status = "started"
         survey.started_at = now
@@ -203,8 +262,19 @@ def apply_step(session: Session, survey: Survey, result: StepResult, now: dateti
     _apply(session, survey, result, now)
 
 
-def _prompt_text(result: StepResult) -> str:
-    return "\n\n".join(p.text for p in result.prompts if p.text)
+def _prompt_text(
+    result: StepResult, survey: Survey | None = None, link: SurveyLink | None = None
+) -> str:
+    return "\n\n".join(_filled(p, survey, link) for p in result.prompts if p.text)
+
+
+def _filled(prompt: Prompt, survey: Survey | None, link: SurveyLink | None) -> str:
+    """The prompt's text; a hand-off prompt gets the survey's web link in its placeholder."""
+    if prompt.kind != "handoff":
+        return prompt.text
+    if survey is None or link is None:
+        raise ValueError("a hand-off text needs the survey and a survey_link to make its link")
+    return prompt.text.replace(LINK_PLACEHOLDER, link(survey))
 
 
 # -- starting ---------------------------------------------------------------------------
@@ -237,6 +307,7 @@ def begin(
     now: datetime,
     max_reprompts: int,
     outbound_status: str = PENDING,
+    survey_link: SurveyLink | None = None,
 ) -> list[Message]:
     """Run the survey's first step and record its opening text as outbound rows.
 
@@ -253,7 +324,8 @@ def begin(
     survey.state = result.state.to_dict()
     if survey.expires_at is None and flow.expires_after is not None:
         survey.expires_at = now + flow.expires_after
-    return record_outbound(session, survey, [_prompt_text(result)], status=outbound_status)
+    text = _prompt_text(result, survey, survey_link)
+    return record_outbound(session, survey, [text], status=outbound_status)
 
 
 def mark_sent(survey: Survey, now: datetime) -> None:
@@ -289,8 +361,11 @@ def apply_event(
     return result
 
 
-def reply_texts(result: StepResult) -> list[str]:
-    text = _prompt_text(result)
+def reply_texts(
+    result: StepResult, survey: Survey | None = None, survey_link: SurveyLink | None = None
+) -> list[str]:
+    """The texts answering a reply; ``survey`` and ``survey_link`` fill a hand-off's link."""
+    text = _prompt_text(result, survey, survey_link)
     return split_text(text) if text else []
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,6 +85,25 @@ def record_flow_version(session: Session, flow: Flow, source: str) -> FlowVersio
 def flow_for_version(fv: FlowVersion) -> Flow:
     """The flow a survey started on, loaded from the stored text (cached by content hash)."""
     return _load_cached(fv.content_hash, fv.source, fv.source_path)
+
+
+#: Flows by flow version id, per database: a version row never changes once written, so a
+#: webhook need not read its text back (nor hash it) on every step of a conversation.
+_BY_VERSION_ID: WeakKeyDictionary[Engine, dict[int, Flow]] = WeakKeyDictionary()
+
+
+def flow_for_version_id(session: Session, version_id: int) -> Flow:
+    """The flow of the version row ``version_id``, read from the database once per process."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    flows = _BY_VERSION_ID.setdefault(engine, {})
+    flow = flows.get(version_id)
+    if flow is None:
+        row = session.get(FlowVersion, version_id)
+        if row is None:
+            raise FlowVersionInvalid(f"flow version {version_id} is not in the database")
+        flow = flows[version_id] = flow_for_version(row)
+    return flow
 
 
 @lru_cache(maxsize=256)

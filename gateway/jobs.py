@@ -188,6 +188,7 @@ def start_sms(survey_id: str) -> JobResult:
                 conversation.survey_flow(survey),
                 now=now,
                 max_reprompts=settings.max_reprompts,
+                survey_link=invitation.survey_link_of(app),
             )
     return send_job(survey_id)
 

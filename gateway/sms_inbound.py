@@ -8,7 +8,9 @@ In order:
    variants, see :mod:`channels.sms`) are answered first, whatever else is open.
 3. A reply from a number with a survey waiting for it goes to that survey's engine.
    A message starting with a flow's start keyword starts that flow instead, unless the
-   waiting survey asks for free text (where "Visit was fine" is an answer).
+   waiting survey asks for free text (where "Visit was fine" is an answer). A survey
+   handed off to the web (a question marked ``handoff: web``) takes no answers by text:
+   a reply gets a reminder with its web link again.
 4. A start keyword starts its flow. A flow with one context value takes it from the rest
    of the message ("VISIT Downtown" gives ``office=Downtown``); a flow with several, or a
    keyword without the value its flow needs, starts nothing and gets the "no open survey"
@@ -26,7 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.sms import Keyword, match_keyword, split_text
@@ -64,25 +65,22 @@ class ReplyOptions:
     reply_status: str
     #: The sender recorded on surveys a keyword starts (our number or messaging service).
     sender: str | None = None
+    #: Makes a survey's web link, for texts that hand the survey off to the web.
+    survey_link: conversation.SurveyLink | None = None
 
 
 def handle_inbound(
     session: Session, registry: FlowRegistry, sms: InboundSms, options: ReplyOptions
 ) -> list[str]:
     """Act on ``sms`` and return the texts to reply with (each one TwiML ``<Message>``)."""
-    earlier = _stored(session, sms.sid)
-    if earlier is not None:
-        return previous_replies(session, earlier)
     keyword = match_keyword(sms.body)
     survey = conversation.awaiting_survey(session, sms.from_, lock=True)
-    try:
-        with session.begin_nested():
-            inbound = conversation.record_inbound(
-                session, sid=sms.sid, from_=sms.from_, to=sms.to, body=sms.body, survey=survey
-            )
-    except IntegrityError:
-        # The same webhook, handled at this moment by another worker.
-        session.rollback()
+    inbound_id = conversation.record_inbound_once(
+        session, sid=sms.sid, from_=sms.from_, to=sms.to, body=sms.body, survey=survey
+    )
+    if inbound_id is None:
+        # Twilio delivered this webhook twice (perhaps to another worker at this moment,
+        # which the insert waited for): the replies of the first delivery are given again.
         earlier = _stored(session, sms.sid)
         return previous_replies(session, earlier) if earlier is not None else []
 
@@ -93,7 +91,7 @@ def handle_inbound(
                 Message(
                     direction="outbound",
                     channel="sms",
-                    agency_id=inbound.agency_id,
+                    agency_id=survey.agency_id if survey is not None else None,
                     from_addr=sms.to,
                     to_addr=sms.from_,
                     body=text,
@@ -135,10 +133,12 @@ def _respond(
         if conversation.is_past_expiry(survey, now):
             conversation.expire(session, survey, now=now, max_reprompts=options.max_reprompts)
             return [catalog_message(survey.language, "service.survey_expired")], survey
+        if (survey.state or {}).get("handed_off_from"):
+            return [_handoff_reminder(survey, options)], survey
         result = conversation.answer(
             session, survey, sms.body, now=now, max_reprompts=options.max_reprompts
         )
-        return conversation.reply_texts(result), survey
+        return conversation.reply_texts(result, survey, options.survey_link), survey
     if started is not None and not opted_out:
         flow, value = started
         new = _start_by_keyword(session, registry, sms, flow, value, options)
@@ -213,9 +213,16 @@ def _keyword_flow(registry: FlowRegistry, body: str) -> tuple[Flow, str] | None:
     return flow, (words[1].strip() if len(words) > 1 else "")
 
 
+def _handoff_reminder(survey: Survey, options: ReplyOptions) -> str:
+    """The reply to a text sent after the survey moved to the web: its link again."""
+    if options.survey_link is None:
+        raise ValueError("ReplyOptions.survey_link is needed to remind of a survey's web link")
+    return catalog_message(survey.language, "handoff.reminder", link=options.survey_link(survey))
+
+
 def _expects_free_text(survey: Survey) -> bool:
     state = SessionState.from_dict(survey.state)
-    if state.phase != "question":
+    if state.phase != "question" or state.handed_off:
         return False
     questions = conversation.survey_flow(survey).questions
     return 0 <= state.index < len(questions) and questions[state.index].type == "text"
@@ -258,6 +265,7 @@ def _start_by_keyword(
         now=options.now,
         max_reprompts=options.max_reprompts,
         outbound_status=options.reply_status,
+        survey_link=options.survey_link,
     )
     conversation.mark_sent(survey, options.now)
     return survey, rows

@@ -237,6 +237,46 @@ def is_opted_out(session: Session, contact: str) -> bool:
     return session.scalar(sa.select(OptOut.id).where(OptOut.contact == contact)) is not None
 
 
+def survey_values(
+    request: TriggerRequest,
+    *,
+    agency_id: int,
+    flow_version_id: int,
+    opted_out: bool,
+    now: datetime,
+) -> dict[str, Any]:
+    """The new survey's column values (no id): one layout for single and bulk inserts.
+
+    Status: ``opted_out`` when the contact sent STOP, ``scheduled`` when ``send_at`` is
+    ahead, else ``queued``.
+    """
+    start = request.send_at if request.send_at and request.send_at > now else now
+    if opted_out:
+        status = "opted_out"
+    else:
+        status = "scheduled" if start > now else "queued"
+    state = SessionState(
+        channel=request.channel, language=request.language, context=request.context
+    )
+    flow = request.flow
+    return {
+        "agency_id": agency_id,
+        "flow_version_id": flow_version_id,
+        "flow_id": flow.id,
+        "channel": request.channel,
+        "contact": request.to,
+        "language": request.language,
+        "context": request.context,
+        "status": status,
+        "state": state.to_dict(),
+        "send_at": request.send_at,
+        "expires_at": start + flow.expires_after if flow.expires_after else None,
+        "created_at": now,
+        "updated_at": now,
+        "queued_at": now if status == "queued" else None,
+    }
+
+
 def create_survey(
     session: Session,
     request: TriggerRequest,
@@ -254,33 +294,14 @@ def create_survey(
     :class:`Replayed` is raised with that request's survey (or 409, if its body differed).
     """
     now = now or utcnow()
-    start = request.send_at if request.send_at and request.send_at > now else now
-    if is_opted_out(session, request.to):
-        status = "opted_out"
-    else:
-        status = "scheduled" if start > now else "queued"
-    state = SessionState(
-        channel=request.channel, language=request.language, context=request.context
-    )
-    flow = request.flow
-    survey = Survey(
+    values = survey_values(
+        request,
         agency_id=agency.id,
         flow_version_id=flow_version.id,
-        flow_id=flow.id,
-        channel=request.channel,
-        contact=request.to,
-        language=request.language,
-        context=request.context,
-        status=status,
-        state=state.to_dict(),
-        send_at=request.send_at,
-        expires_at=start + flow.expires_after if flow.expires_after else None,
-        created_at=now,
-        updated_at=now,
-        queued_at=now if status == "queued" else None,
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
+        opted_out=is_opted_out(session, request.to),
+        now=now,
     )
+    survey = Survey(**values, idempotency_key=idempotency_key, request_hash=body_hash)
     if idempotency_key is None or body_hash is None:
         session.add(survey)
         session.flush()

@@ -40,8 +40,10 @@ def authenticate() -> None:
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
             row.last_used_at = now
         agency = row.agency
+        prefix = row.prefix
         session.expunge(agency)
     g.agency = agency
+    g.api_key_prefix = prefix  # names the caller in the audit log
 
 
 def current_agency() -> Agency:

@@ -12,6 +12,7 @@ from gateway.api import errors, responses, surveys
 from gateway.api import reports as a11_reports
 from gateway.api import webhooks as event_webhooks
 from gateway.api.auth import authenticate
+from gateway.rate_limits import limit_api_key
 
 #: Request bodies are small JSON documents; anything larger is refused with 413.
 MAX_BODY_BYTES = 64 * 1024
@@ -23,6 +24,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 def _authenticate() -> None:
     request.max_content_length = MAX_BODY_BYTES
     authenticate()
+    limit_api_key()
 
 
 errors.register(bp)

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from gateway.store.models import Agency, ApiKey
 
@@ -82,3 +82,35 @@ def find_api_key(session: Session, key: str) -> ApiKey | None:
         if hmac.compare_digest(row.key_hash, digest):
             return row
     return None
+
+
+class ApiKeyNotFound(LookupError):
+    """No single key matches what was asked for."""
+
+
+def list_api_keys(session: Session, agency_slug: str | None = None) -> list[ApiKey]:
+    """Every key (of one agency when ``agency_slug`` is given), oldest first, agency loaded."""
+    query = sa.select(ApiKey).join(Agency).order_by(ApiKey.created_at, ApiKey.id)
+    if agency_slug is not None:
+        query = query.where(Agency.slug == agency_slug)
+    return list(session.scalars(query.options(joinedload(ApiKey.agency))))
+
+
+def revoke_api_key(session: Session, prefix: str, now: datetime) -> ApiKey:
+    """Revoke the key whose listing prefix is ``prefix`` (or the key given in full, should
+    two keys ever share a prefix); revoking twice keeps the first revocation time."""
+    if len(prefix) > LOOKUP_CHARS:
+        found = find_api_key(session, prefix)
+        rows = [found] if found is not None else []
+    else:
+        rows = list(session.scalars(sa.select(ApiKey).where(ApiKey.prefix == prefix)))
+    if not rows:
+        raise ApiKeyNotFound(f"no API key with the prefix {prefix!r}; see `gateway keys list`")
+    if len(rows) > 1:
+        raise ApiKeyNotFound(
+            f"{len(rows)} keys share the prefix {prefix!r}; give the whole key to revoke one"
+        )
+    row = rows[0]
+    if row.revoked_at is None:
+        row.revoked_at = now
+    return row

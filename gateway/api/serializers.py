@@ -38,6 +38,7 @@ def survey_json(survey: Survey) -> dict[str, Any]:
         "completed_at": timestamp(survey.completed_at),
         "expires_at": timestamp(survey.expires_at),
         "failure_reason": survey.failure_reason,
+        "handoff": handoff_json(survey),
         "messages": [
             {
                 "direction": m.direction,
@@ -49,6 +50,17 @@ def survey_json(survey: Survey) -> dict[str, Any]:
             for m in survey.messages
         ],
     }
+
+
+def handoff_json(survey: Survey) -> dict[str, str] | None:
+    """The survey's channel switch (a question marked ``handoff: web`` reached on SMS):
+    the channel it left, the one it continues on and the question it continued at.
+    ``channel`` keeps the channel the survey started on, for reporting."""
+    state = survey.state or {}
+    origin = state.get("handed_off_from")
+    if not origin:
+        return None
+    return {"from": origin, "to": state.get("channel"), "question": state.get("handoff_question")}
 
 
 def csv_cell(value: Any) -> str:

@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
+from gateway import audit
 from gateway.alerts import alert_secret
 from gateway.api.auth import current_agency
 from gateway.api.errors import ApiError
@@ -85,6 +86,13 @@ def subscribe() -> ResponseReturnValue:
         sub = WebhookSubscription(agency_id=agency.id, url=url, events=events)
         session.add(sub)
         session.flush()
+        audit.record(
+            session,
+            "webhook.subscribed",
+            actor=audit.request_actor(),
+            agency_id=agency.id,
+            target=sub.id,
+        )
         answer = {**_subscription_json(sub), "secret": sub.secret}
     return jsonify(answer), 201
 
@@ -112,6 +120,13 @@ def unsubscribe(subscription_id: str) -> ResponseReturnValue:
         if sub is None or sub.agency_id != agency.id or sub.deleted_at is not None:
             raise ApiError(404, "webhook_not_found", f"no webhook subscription {subscription_id!r}")
         sub.deleted_at = utcnow()
+        audit.record(
+            session,
+            "webhook.deleted",
+            actor=audit.request_actor(),
+            agency_id=agency.id,
+            target=sub.id,
+        )
     return "", 204
 
 
@@ -168,4 +183,7 @@ def rotate_alert_secret() -> ResponseReturnValue:
     agency = current_agency()
     with db_of(current_app).session() as session:
         secret = alert_secret(session, agency.id, rotate=True)
+        audit.record(
+            session, "alert_secret.rotated", actor=audit.request_actor(), agency_id=agency.id
+        )
     return jsonify(secret=secret), 201

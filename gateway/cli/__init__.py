@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli.audit import audit_group
 from gateway.cli.db import db_group
 from gateway.cli.flows import flows_group
 from gateway.cli.keys import keys_group
@@ -29,3 +30,4 @@ main.add_command(worker_command)
 main.add_command(sms_group)
 main.add_command(qr_command)
 main.add_command(staff_group)
+main.add_command(audit_group)

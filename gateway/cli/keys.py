@@ -1,12 +1,29 @@
-"""`gateway keys create`: a new API key for an agency (the agency is created when new)."""
+"""`gateway keys create | list | revoke`: agency API keys.
+
+Keys are shown once, at creation; listings show only the prefix that tells them apart.
+Creating and revoking a key are recorded in the audit log.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
 import click
+from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway import audit
+from gateway.api.keys import (
+    ApiKeyNotFound,
+    create_api_key,
+    ensure_agency,
+    list_api_keys,
+    revoke_api_key,
+)
 from gateway.store.db import Database
+from gateway.store.models import utcnow
 
 SLUG_HELP = "Slug of the agency, as written in its flow files' `agency:` field."
 
@@ -16,27 +33,100 @@ def keys_group() -> None:
     """Manage agency API keys."""
 
 
+@contextmanager
+def store_session() -> Iterator[Session]:
+    """A session on ``DATABASE_URL`` (a SQLite file is migrated first), committed on exit."""
+    database = Database(Settings.from_env().database_url)
+    try:
+        if database.is_sqlite:
+            database.upgrade()
+        with database.session() as session:
+            yield session
+    finally:
+        database.dispose()
+
+
 @keys_group.command("create")
 @click.option("--agency", "slug", required=True, help=SLUG_HELP)
 @click.option("--label", default=None, help="What the key is for, shown in listings.")
 @click.option("--name", default=None, help="The agency's full name (default: the slug).")
 @click.option("--help-contact", default=None, help="Who respondents may contact, for HELP.")
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The key stops working this many days from now (default: never).",
+)
 def create_command(
-    slug: str, label: str | None, name: str | None, help_contact: str | None
+    slug: str,
+    label: str | None,
+    name: str | None,
+    help_contact: str | None,
+    expires_in_days: int | None,
 ) -> None:
     """Create an API key. The key is printed once, alone on the last line; keep it secret."""
-    settings = Settings.from_env()
-    database = Database(settings.database_url)
-    try:
-        if database.is_sqlite:
-            database.upgrade()
-        with database.session() as session:
-            agency = ensure_agency(session, slug, name=name, help_contact=help_contact)
-            row, key = create_api_key(session, agency, label)
-            prefix = row.prefix
-    finally:
-        database.dispose()
-    click.echo(
-        f"API key {prefix}... created for agency {slug!r}. It is shown only once:", err=False
-    )
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    with store_session() as session:
+        agency = ensure_agency(session, slug, name=name, help_contact=help_contact)
+        row, key = create_api_key(session, agency, label, expires_at)
+        prefix = row.prefix
+        audit.record(
+            session, "key.created", actor=audit.cli_actor(), agency_id=agency.id, target=prefix
+        )
+    until = f", valid until {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    click.echo(f"API key {prefix}... created for agency {slug!r}{until}. It is shown only once:")
     click.echo(key)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@keys_group.command("list")
+@click.option("--agency", "slug", default=None, help="Only this agency's keys.")
+def list_command(slug: str | None) -> None:
+    """List API keys (never the keys themselves): prefix, agency, label, created, last used,
+    expiry and revocation, in UTC."""
+    with store_session() as session:
+        rows = [
+            (
+                row.prefix,
+                row.agency.slug,
+                row.label or "-",
+                _when(row.created_at),
+                _when(row.last_used_at),
+                _when(row.expires_at),
+                _when(row.revoked_at),
+            )
+            for row in list_api_keys(session, slug)
+        ]
+    header = ("PREFIX", "AGENCY", "LABEL", "CREATED", "LAST USED", "EXPIRES", "REVOKED")
+    if not rows:
+        click.echo("No API keys." if slug is None else f"No API keys for agency {slug!r}.")
+        return
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for line in [header, *rows]:
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+
+
+@keys_group.command("revoke")
+@click.argument("prefix")
+def revoke_command(prefix: str) -> None:
+    """Revoke the key whose prefix (as `gateway keys list` shows it) is PREFIX. It stops
+    working at once."""
+    try:
+        with store_session() as session:
+            row = revoke_api_key(session, prefix, utcnow())
+            shown = row.prefix
+            audit.record(
+                session,
+                "key.revoked",
+                actor=audit.cli_actor(),
+                agency_id=row.agency_id,
+                target=shown,
+            )
+    except ApiKeyNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"API key {shown}... revoked.")

@@ -2,7 +2,9 @@
 
 Each prompt goes to stdout prefixed with "< "; each stdin line is the respondent's reply.
 On voice a line of digits is what the caller pressed ("#" alone is an empty entry), an
-empty line is silence, and "rec:URL" is a recording. Nothing is stored or sent.
+empty line is silence, and "rec:URL" is a recording. After an SMS hand-off to the web
+(``handoff: web``) the terminal stands in for the web page: a line is the form's value
+(an option value, several separated by commas). Nothing is stored or sent.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import click
 
 from config.settings import Settings
 from gateway.engine.engine import new_state, step
-from gateway.engine.types import Event, Expect, SessionState
-from gateway.flows.model import Flow
+from gateway.engine.types import LINK_PLACEHOLDER, Event, Expect, SessionState
+from gateway.flows.model import Flow, Question
 from gateway.flows.registry import FlowRegistry
+
+#: Shown where a hand-off text carries the web survey's link.
+SIMULATED_LINK = "[web survey link]"
 
 
 def _load_flow(flow_id: str) -> Flow:
@@ -59,6 +64,18 @@ def _describe(expect: Expect) -> str:
     return f"[{hint}]"
 
 
+def _web_hint(question: Question) -> str:
+    """What the web page lets the respondent enter, as form values typed in the terminal."""
+    if question.type == "choice":
+        values = ", ".join(o.value for o in question.options)
+        return f"(web form: {values}{'; several separated by commas' if question.multiple else ''})"
+    if question.type == "yesno":
+        return "(web form: yes or no)"
+    if question.type == "rating":
+        return f"(web form: {question.scale[0]} to {question.scale[1]})"
+    return "(web form: type the answer)"
+
+
 def _event(channel: str, line: str) -> Event:
     if channel != "voice":
         return Event("text", line)
@@ -92,11 +109,17 @@ def converse(flow: Flow, state: SessionState, lines: TextIO, max_reprompts: int)
         result = step(flow, state, event, max_reprompts=max_reprompts)
         state = result.state
         for prompt in result.prompts:
-            click.echo(f"< {prompt.text}")
+            click.echo(f"< {prompt.text.replace(LINK_PLACEHOLDER, SIMULATED_LINK)}")
             if state.channel == "voice" and prompt.expect is not None:
                 click.echo(f"  {_describe(prompt.expect)}")
+            if state.handed_off and prompt.kind in ("question", "reprompt") and prompt.question_id:
+                click.echo(f"  {_web_hint(flow.question(prompt.question_id))}")
         if result.finished:
             return state
+        if any(p.kind == "handoff" for p in result.prompts):
+            # The terminal stands in for the web page the link opens: it asks the question.
+            event = Event("start")
+            continue
         line = lines.readline()
         if not line:
             return state
@@ -104,6 +127,8 @@ def converse(flow: Flow, state: SessionState, lines: TextIO, max_reprompts: int)
         if echo:
             click.echo(f"> {line}")
         event = _event(state.channel, line)
+        if state.channel == "web" and flow.questions[state.index].multiple:
+            event = Event("text", [v.strip() for v in line.split(",") if v.strip()])
 
 
 @click.command("simulate")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from gateway import jobs
 from gateway.app import create_app, settings_of
 from gateway.store.db import db_of
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 @click.command("worker")
@@ -21,10 +17,7 @@ def worker_command(burst: bool) -> None:
     Builds the app once and runs every job inside its context, with rq's scheduler (for
     `send_at` and retries) and the sweeper (stranded and overdue surveys).
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    app = create_app()
+    app = create_app()  # configures logging (LOG_FORMAT, LOG_LEVEL)
     settings = settings_of(app)
     if not settings.redis_url:
         raise click.ClickException(

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort, g, session
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from gateway import audit
 from gateway.store.models import Agency, utcnow
 from gateway.store.results_models import StaffMember
 
 MIN_PASSWORD_LENGTH = 12
+#: Failed sign-ins in a row that lock an account, and for how long.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
 SESSION_KEY = "dashboard_staff"
 CSRF_KEY = "dashboard_csrf"
 # Checked when the email is unknown, so that a wrong email takes as long as a wrong password.
@@ -47,16 +52,34 @@ def create_staff(session: Session, agency: Agency, email: str, password: str) ->
 
 
 def authenticate(session: Session, email: str, password: str) -> StaffMember | None:
-    """The staff member with this email and password, or None (same time either way)."""
-    member = session.scalars(
-        sa.select(StaffMember).where(StaffMember.email == email.strip().lower())
-    ).first()
+    """The staff member with this email and password, or None (same time either way).
+
+    Every attempt is recorded in the audit log. After :data:`MAX_FAILED_SIGN_INS` failures
+    in a row the account is locked for :data:`LOCKOUT`: even the right password is refused
+    until then, so a password cannot be guessed faster than five tries a quarter hour.
+    """
+    address = email.strip().lower()
+    member = session.scalars(sa.select(StaffMember).where(StaffMember.email == address)).first()
+    actor = audit.staff_actor(address)
     if member is None:
         check_password_hash(_DUMMY_HASH, password)
+        audit.record(session, "staff.sign_in_failed", actor=actor, agency_id=None)
         return None
-    if not check_password_hash(member.password_hash, password):
+    now = utcnow()
+    locked = member.locked_until is not None and now < member.locked_until
+    if not check_password_hash(member.password_hash, password) or locked:
+        if not locked:
+            member.failed_sign_ins += 1
+            if member.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+                member.locked_until = now + LOCKOUT
+                member.failed_sign_ins = 0
+                audit.record(session, "staff.locked_out", actor=actor, agency_id=member.agency_id)
+        audit.record(session, "staff.sign_in_failed", actor=actor, agency_id=member.agency_id)
         return None
-    member.last_login_at = utcnow()
+    member.failed_sign_ins = 0
+    member.locked_until = None
+    member.last_login_at = now
+    audit.record(session, "staff.signed_in", actor=actor, agency_id=member.agency_id)
     return member
 
 

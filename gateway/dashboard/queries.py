@@ -243,7 +243,7 @@ def breakdowns(
     keys = breakdown_keys(flow)
     headline = _headline(flow)
     values = [Survey.context[key].as_string().label(f"k{n}") for n, key in enumerate(keys)]
-    query = sa.select(*values, sa.func.count())
+    query = sa.select(*values).add_columns(sa.func.count())
     if headline is not None:
         scored = sa.orm.aliased(Answer)
         text = sa.cast(scored.value, sa.Text)

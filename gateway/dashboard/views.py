@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from gateway import audit
 from gateway.dashboard import auth, queries
 from gateway.dashboard.charts import bar_chart
 from gateway.flows.model import CHANNELS, Flow
@@ -91,7 +92,11 @@ def login() -> ResponseReturnValue:
             if member is not None:
                 auth.sign_in(member)
                 return redirect(_safe_next(request.args.get("next")))
-        error = "The email or password is incorrect."
+        error = (
+            "The email or password is incorrect. After "
+            f"{auth.MAX_FAILED_SIGN_INS} failed attempts in a row an account is locked "
+            f"for {auth.LOCKOUT.seconds // 60} minutes."
+        )
         status = 401
     return render_template("dashboard/login.html", error=error, title="Sign in"), status
 
@@ -105,6 +110,13 @@ def _safe_next(target: str | None) -> str:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    with db_of(current_app).session() as session:
+        audit.record(
+            session,
+            "staff.signed_out",
+            actor=audit.staff_actor(auth.current_staff().email),
+            agency_id=_agency().id,
+        )
     auth.sign_out()
     return redirect(url_for("dashboard.login"))
 

@@ -153,28 +153,53 @@ def trust_cell(value: Any) -> str:
     return ""
 
 
-def driver_cells(question: Question | None, value: Any) -> list[str]:
+def driver_cells(offered: frozenset[str], value: Any) -> list[str]:
     """The seven driver columns of one choice question: 1 picked, 0 not, null not offered."""
     picked = set(value) if isinstance(value, list) else ({value} if value else set())
-    offered = {o.value for o in question.options} if question else set()
     return [
         (("1" if driver in picked else "0") if driver in offered else NULL) for driver in V2_DRIVERS
     ]
 
 
-def submission_row(flow: Flow, survey_id: str, answers: Mapping[str, Any]) -> list[Any]:
-    """One respondent's row of the per-response submission CSV (raw comment text last)."""
-    trust = tagged(flow, "trust")
-    well = tagged(flow, "went_well")
-    poorly = tagged(flow, "went_poorly")
-    comment = tagged(flow, "comment")
-    return [
-        survey_id,
-        trust_cell(answers.get(trust.id)) if trust else "",
-        *driver_cells(well, answers.get(well.id) if well else None),
-        *driver_cells(poorly, answers.get(poorly.id) if poorly else None),
-        answers.get(comment.id) if comment else None,
-    ]
+@dataclass(frozen=True)
+class SubmissionColumns:
+    """Which of a v2 flow's questions fill the submission CSV, found once per file."""
+
+    trust: str | None
+    went_well: str | None
+    went_poorly: str | None
+    comment: str | None
+    offered_well: frozenset[str]
+    offered_poorly: frozenset[str]
+
+    @classmethod
+    def of(cls, flow: Flow) -> SubmissionColumns:
+        def qid(tag: str) -> str | None:
+            question = tagged(flow, tag)
+            return question.id if question else None
+
+        def offered(tag: str) -> frozenset[str]:
+            question = tagged(flow, tag)
+            return frozenset(o.value for o in question.options) if question else frozenset()
+
+        return cls(
+            trust=qid("trust"),
+            went_well=qid("went_well"),
+            went_poorly=qid("went_poorly"),
+            comment=qid("comment"),
+            offered_well=offered("went_well"),
+            offered_poorly=offered("went_poorly"),
+        )
+
+    def row(self, survey_id: str, answers: Mapping[str, Any]) -> list[Any]:
+        """One respondent's row (the raw comment text last, for the caller to defuse)."""
+        return [
+            survey_id,
+            trust_cell(answers.get(self.trust)) if self.trust else "",
+            *driver_cells(self.offered_well, answers.get(self.went_well or "")),
+            *driver_cells(self.offered_poorly, answers.get(self.went_poorly or "")),
+            answers.get(self.comment) if self.comment else None,
+        ]
 
 
 def driver_questions(flow: Flow) -> list[Question]:

@@ -83,8 +83,9 @@ def respondent_counts(
 ) -> dict[tuple[Any, ...], int]:
     """Respondents per group: {(group values...): count}.
 
-    A separate query from the survey counts, so that the database can answer it with a
-    semi-join against the answered-answers index rather than a join per answer.
+    A query of its own rather than a column beside the survey counts: as a WHERE EXISTS
+    the database answers it with a (parallel) semi-join on the answered-answers index,
+    where a correlated EXISTS per row would run serially.
     """
     query = (
         sa.select(*groups)

@@ -12,12 +12,12 @@ from gateway.flows.model import Flow
 from gateway.reports.a11 import (
     LIKERT_HEADER,
     SUBMISSION_HEADER,
+    SubmissionColumns,
     collection_rows,
     driver_questions,
     likert_csv_row,
     likert_rows,
     report_kind,
-    submission_row,
 )
 from gateway.reports.csvfile import csv_lines
 from gateway.reports.fiscal import FiscalQuarter
@@ -60,10 +60,12 @@ def submission_csv(
     """The per-response submission CSV of a v2 flow, one row per respondent, streamed."""
     clauses = scope(agency_id, flow.id, quarter.start, quarter.end)
 
+    columns = SubmissionColumns.of(flow)
+
     def rows() -> Iterator[list[Any]]:
         with database.session() as session:
             for survey_id, answers in respondent_answers(session, clauses):
-                row = submission_row(flow, survey_id, answers)
+                row = columns.row(survey_id, answers)
                 row[-1] = csv_cell(row[-1])
                 yield row
 

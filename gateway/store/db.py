@@ -12,6 +12,7 @@ must not race each other through the same migration.
 from __future__ import annotations
 
 import fcntl
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from alembic.config import Config
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -65,6 +67,31 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: A pooled connection idle for longer than this is checked before it is handed out.
+IDLE_PING_SECONDS = 10.0
+
+
+def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection only after it sat idle: a busy worker reuses connections many times
+    a second, and a ping on each checkout would be one more round trip per request. A
+    connection the server dropped (restart, idle timeout) is replaced, not handed out."""
+    checked_in = record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
+        return  # a new connection, or one in use a moment ago
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as exc:
+        raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; for SQLite the file's directory is created when missing."""
     parsed = sa.make_url(normalize_url(url))
@@ -76,8 +103,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(parsed, **kwargs)
+    engine = sa.create_engine(parsed, **kwargs)
+    event.listen(engine, "checkin", _on_checkin)
+    event.listen(engine, "checkout", _on_checkout)
+    return engine
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

@@ -42,6 +42,10 @@ class StaffMember(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # admin | analyst | viewer (gateway.dashboard.roles); accounts made before roles are admins.
+    role: Mapped[str] = mapped_column(sa.String(16), default="admin", server_default="admin")
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
     agency: Mapped[Agency] = relationship()
 

@@ -15,6 +15,7 @@ from gateway.sms_inbound import InboundSms, ReplyOptions, handle_inbound
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
 from gateway.twilio.signature import require_twilio_signature
+from gateway.web.invitation import survey_link_of
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def inbound() -> ResponseReturnValue:
         max_reprompts=settings.max_reprompts,
         reply_status="sent" if settings.twilio_configured else conversation.SIMULATED,
         sender=settings.twilio_messaging_service_sid or settings.twilio_phone_number,
+        survey_link=survey_link_of(current_app),
     )
     with db_of(current_app).session() as session:
         texts = handle_inbound(session, current_app.extensions["flows"], sms, options)

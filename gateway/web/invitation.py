@@ -10,6 +10,7 @@ marks the survey ``failed`` with the reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,16 @@ def base_url(settings: Settings) -> str:
 
 def survey_url(links: LinkSigner, base: str, survey: Survey) -> str:
     return f"{base}/s/{links.make('survey', survey.id, survey.expires_at)}"
+
+
+def survey_link_of(app: Flask) -> Callable[[Survey], str]:
+    """Makes a survey's web link as the email does (:func:`survey_url`), for the text that
+    hands an SMS survey off to the web pages."""
+
+    def link(survey: Survey) -> str:
+        return survey_url(links_of(app), base_url(app.extensions["settings"]), survey)
+
+    return link
 
 
 def unsubscribe_url(links: LinkSigner, base: str, survey: Survey) -> str:

@@ -71,6 +71,8 @@ class QuestionPage:
     min: int | None = None
     max: int | None = None
     max_length: int | None = None
+    # On the question an SMS survey handed off to the web: its text answers are saved.
+    continued: str | None = None
 
 
 def step_marker(state: SessionState) -> str:
@@ -198,6 +200,9 @@ def question_page(
     selected = _selected(shown) if kind in ("radios", "checkboxes") else set()
     current, total = progress(flow, state)
     first = not state.history
+    continued = None
+    if state.handed_off and question.id == state.handoff_question:
+        continued = strings(language).message("survey.continued_from_sms")
     return QuestionPage(
         question_id=question.id,
         kind=kind,
@@ -217,4 +222,5 @@ def question_page(
         min=question.min,
         max=question.max,
         max_length=question.max_length,
+        continued=continued,
     )

@@ -22,7 +22,7 @@ from gateway import conversation
 from gateway.sms_inbound import InboundSms, ReplyOptions, handle_inbound
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey, utcnow
-from gateway.web.invitation import links_of
+from gateway.web.invitation import links_of, survey_link_of
 from gateway.web.pages import strings
 
 bp = Blueprint("simulator", __name__, template_folder="templates")
@@ -110,6 +110,7 @@ def reply() -> ResponseReturnValue:
         max_reprompts=settings.max_reprompts,
         reply_status=conversation.SIMULATED,
         sender=settings.twilio_messaging_service_sid or settings.twilio_phone_number,
+        survey_link=survey_link_of(current_app),
     )
     with db_of(current_app).session() as session:
         handle_inbound(session, current_app.extensions["flows"], sms, options)

@@ -69,3 +69,37 @@ def test_an_unknown_flow_names_the_valid_ones(flows_dir: Path) -> None:
 def test_a_missing_context_value_is_named(flows_dir: Path) -> None:
     result = CliRunner().invoke(main, ["simulate", "tiny"], input="")
     assert result.exit_code == 2 and "--context office=" in result.output
+
+
+HANDOFF_FLOW = """\
+id: handoff
+version: 1
+title: Hand-off
+agency: demo
+questions:
+  - id: satisfied
+    type: rating
+    prompt: Satisfied?
+  - id: topics
+    type: choice
+    multiple: true
+    handoff: web
+    prompt: What was it about?
+    options:
+      - {value: permit, label: A permit}
+      - {value: license, label: A license}
+"""
+
+
+def test_an_sms_simulation_continues_as_the_web_form_after_a_handoff(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "handoff.yaml").write_text(HANDOFF_FLOW, encoding="utf-8")
+    monkeypatch.setenv("FLOWS_DIR", str(tmp_path))
+    result = CliRunner().invoke(main, ["simulate", "handoff"], input="4\npermit, license\n")
+    assert result.exit_code == 0, result.output
+    assert "< To answer the rest, open this link: [web survey link]" in result.output
+    assert "(web form: permit, license; several separated by commas)" in result.output
+    summary = json.loads(result.output[result.output.index("{") :])
+    assert summary["answers"] == {"satisfied": 4, "topics": ["permit", "license"]}
+    assert summary["channel"] == "web"

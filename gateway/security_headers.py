@@ -1,0 +1,81 @@
+"""Browser-facing protections on every response: security headers, session cookie flags,
+and the request body size limit.
+
+The Content-Security-Policy allows only the gateway's own scripts, styles, fonts and
+images (no inline script or style, no framing, forms posting only to the gateway), so
+an injected ``<script>`` in a flow's text or an answer shown on the dashboard would not run.
+HSTS is sent only over HTTPS (or when the public origin is HTTPS, behind a TLS proxy):
+sent over plain HTTP it would lock a development server out of the browser.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from gateway.api.errors import API_PREFIX, error_response
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+HSTS = "max-age=31536000; includeSubDomains"
+#: The largest request body any page accepts (the API's own limit is smaller).
+MAX_CONTENT_LENGTH = 256 * 1024
+
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+def _served_over_https() -> bool:
+    public = current_app.extensions["settings"].public_base_url or ""
+    return request.is_secure or public.startswith("https://")
+
+
+def _add_headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if _served_over_https():
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def _too_large(error: RequestEntityTooLarge) -> Response | tuple[str, int]:
+    limit = request.max_content_length or MAX_CONTENT_LENGTH
+    if request.path.startswith(API_PREFIX):
+        message = f"the request body is larger than {limit // 1024} KiB"
+        return error_response(413, "body_too_large", message)
+    return render_template("security/too_large.html", limit_kib=limit // 1024), 413
+
+
+def init_app(app: Flask) -> None:
+    """Set the cookie flags and body limit (unless configured) and add the headers."""
+    public = app.extensions["settings"].public_base_url or ""
+    # Flask's defaults are present (None or False), so "unless configured" means falsy.
+    defaults = {
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": public.startswith("https://"),
+    }
+    for name, value in defaults.items():
+        if not app.config.get(name):
+            app.config[name] = value
+    app.after_request(_add_headers)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
