@@ -5,16 +5,11 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from typing import Literal
 
-import requests
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
-from twilio.rest import Client
-
-from channels.base import DeliveryError, SendResult, is_retryable
+from channels.base import SendResult
+from channels.opt_out_phrases import opt_out_request
+from channels.twilio_rest import delivery_errors, twilio_client
 
 #: Twilio refuses a message body longer than this many characters.
 MAX_MESSAGE_CHARS = 1600
@@ -49,32 +44,6 @@ def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     return parts
 
 
-class RebasedHttpClient(TwilioHttpClient):
-    """Sends every request to another origin (a Twilio-compatible provider or test double).
-
-    The helper library builds absolute ``https://api.twilio.com/...`` URLs; only the scheme
-    and host are replaced, the path and query are kept.
-    """
-
-    def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__(timeout=timeout)
-        base = urlsplit(base_url)
-        if not base.scheme or not base.netloc:
-            raise ValueError(
-                f"TWILIO_API_BASE_URL must be an origin like https://host:port, got {base_url!r}"
-            )
-        self._scheme = base.scheme
-        self._netloc = base.netloc
-        self._prefix = base.path.rstrip("/")
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        original = urlsplit(url)
-        url = urlunsplit(
-            (self._scheme, self._netloc, self._prefix + original.path, original.query, "")
-        )
-        return super().request(method, url, *args, **kwargs)
-
-
 class TwilioSms:
     """Sends SMS through Twilio's Messages API, from a phone number or a Messaging Service."""
 
@@ -92,12 +61,9 @@ class TwilioSms:
             raise ValueError(
                 "set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID to send SMS with Twilio"
             )
-        http_client = (
-            RebasedHttpClient(api_base_url, timeout)
-            if api_base_url
-            else TwilioHttpClient(timeout=timeout)
+        self._client = twilio_client(
+            account_sid, auth_token, api_base_url=api_base_url, timeout=timeout
         )
-        self._client = Client(account_sid, auth_token, http_client=http_client)
         self._from_number = from_number
         self._messaging_service_sid = messaging_service_sid
 
@@ -108,15 +74,8 @@ class TwilioSms:
             else {"from_": self._from_number or ""}
         )
         optional: dict[str, str] = {"status_callback": status_callback} if status_callback else {}
-        try:
+        with delivery_errors():
             message = self._client.messages.create(to=to, body=body, **sender, **optional)
-        except TwilioRestException as exc:
-            code = str(exc.code) if exc.code is not None else f"http-{exc.status}"
-            raise DeliveryError(code, exc.msg, is_retryable(code, exc.status)) from exc
-        except requests.Timeout as exc:
-            raise DeliveryError("timeout", str(exc), retryable=True) from exc
-        except requests.RequestException as exc:
-            raise DeliveryError("network", str(exc), retryable=True) from exc
         return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
 
 
@@ -176,7 +135,8 @@ class Keyword:
 
 
 def match_keyword(body: str) -> Keyword | None:
-    """The opt-out, opt-in or help keyword the whole message is, if any."""
+    """The opt-out, opt-in or help keyword the whole message is, if any; a plain-words
+    opt-out request (:mod:`channels.opt_out_phrases`) is a ``stop``."""
     word = normalize_keyword(body)
     for kind, table in (
         ("stop", STOP_KEYWORDS),
@@ -186,4 +146,7 @@ def match_keyword(body: str) -> Keyword | None:
     ):
         if word in table:
             return Keyword(kind, word, table[word])  # type: ignore[arg-type]
+    language = opt_out_request(body)
+    if language is not None:  # "stop texting me", "no me envíen más"...
+        return Keyword("stop", word[:64], language)
     return None

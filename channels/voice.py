@@ -22,14 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import requests
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 from twilio.twiml.voice_response import Gather, Record, VoiceResponse
 
-from channels.base import DeliveryError, is_retryable
-from channels.sms import RebasedHttpClient
+from channels.twilio_rest import delivery_errors, twilio_client
 from gateway.engine.types import Expect
 
 #: Seconds Twilio waits for the first key (and between keys) before giving up on a Gather.
@@ -212,16 +207,13 @@ class TwilioCalls:
         # No StatusCallbackEvent: Twilio's default, the final "completed" callback, carries
         # the outcome (completed, busy, no-answer, failed, canceled), which is all the retry
         # policy reads.
-        http_client = (
-            RebasedHttpClient(api_base_url, timeout)
-            if api_base_url
-            else TwilioHttpClient(timeout=timeout)
+        self._client = twilio_client(
+            account_sid, auth_token, api_base_url=api_base_url, timeout=timeout
         )
-        self._client = Client(account_sid, auth_token, http_client=http_client)
         self._from_number = from_number
 
     def place(self, to: str, *, url: str, status_callback: str) -> PlacedCall:
-        try:
+        with delivery_errors(permanent=PERMANENT_CALL_ERRORS):
             call = self._client.calls.create(
                 to=to,
                 from_=self._from_number,
@@ -231,14 +223,6 @@ class TwilioCalls:
                 status_callback_method="POST",
                 machine_detection="Enable",
             )
-        except TwilioRestException as exc:
-            code = str(exc.code) if exc.code is not None else f"http-{exc.status}"
-            retryable = code not in PERMANENT_CALL_ERRORS and is_retryable(code, exc.status)
-            raise DeliveryError(code, exc.msg, retryable) from exc
-        except requests.Timeout as exc:
-            raise DeliveryError("timeout", str(exc), retryable=True) from exc
-        except requests.RequestException as exc:
-            raise DeliveryError("network", str(exc), retryable=True) from exc
         return PlacedCall(sid=str(call.sid), status=str(call.status or "queued"))
 
 
