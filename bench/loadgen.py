@@ -11,8 +11,10 @@ removed when the benchmark ends, also when it fails.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import runpy
 import shutil
 import signal
 import socket
@@ -66,9 +68,58 @@ def throwaway_database() -> Iterator[str]:
         admin.dispose()
 
 
+@dataclass(frozen=True)
+class Workers:
+    """How gunicorn serves an app: worker processes, their class, threads per worker."""
+
+    count: int = 2
+    worker_class: str = "sync"
+    threads: int = 1
+
+    def __str__(self) -> str:
+        threads = f" x {self.threads} threads" if self.worker_class == "gthread" else ""
+        return f"{self.count} {self.worker_class} workers{threads}"
+
+
+#: The issue's baseline: bench/bare_app.py on two sync workers.
+BARE = Workers()
+
+
+def configured_workers() -> Workers:
+    """The worker settings of config/gunicorn.conf.py (the Procfile's web process)."""
+    conf = runpy.run_path(str(ROOT / "config/gunicorn.conf.py"))
+    return Workers(
+        count=int(conf["workers"]),
+        worker_class=str(conf["worker_class"]),
+        threads=int(conf.get("threads", 1)),
+    )
+
+
+def add_worker_flags(parser: argparse.ArgumentParser) -> None:
+    """``--gateway-workers/--gateway-worker-class/--gateway-threads`` (defaults: the
+    gateway's own gunicorn config) and ``--bare-as-gateway``."""
+    default = configured_workers()
+    parser.add_argument("--gateway-workers", type=int, default=default.count)
+    parser.add_argument(
+        "--gateway-worker-class", choices=["sync", "gthread"], default=default.worker_class
+    )
+    parser.add_argument("--gateway-threads", type=int, default=default.threads)
+    parser.add_argument(
+        "--bare-as-gateway",
+        action="store_true",
+        help="also measure the bare endpoint under the gateway's worker settings",
+    )
+
+
+def gateway_workers(args: argparse.Namespace) -> Workers:
+    return Workers(args.gateway_workers, args.gateway_worker_class, args.gateway_threads)
+
+
 @contextmanager
-def gunicorn(target: str, env: Mapping[str, str], log: Path, workers: int = 2) -> Iterator[str]:
-    """``target`` served by gunicorn (``workers`` sync workers) on loopback; yields its URL.
+def gunicorn(
+    target: str, env: Mapping[str, str], log: Path, workers: Workers = BARE
+) -> Iterator[str]:
+    """``target`` served by gunicorn (``workers``) on loopback; yields its URL.
 
     The server's output (one line per request) goes to ``log``, not the terminal.
     """
@@ -78,9 +129,11 @@ def gunicorn(target: str, env: Mapping[str, str], log: Path, workers: int = 2) -
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "--workers",
-            str(workers),
+            str(workers.count),
             "--worker-class",
-            "sync",
+            workers.worker_class,
+            "--threads",
+            str(workers.threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--backlog",

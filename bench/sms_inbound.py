@@ -1,4 +1,4 @@
-"""Benchmark: inbound SMS replies served by gunicorn (2 sync workers) against PostgreSQL.
+"""Benchmark: inbound SMS replies served by gunicorn against PostgreSQL.
 
 Each request is a respondent's signed answer: signature check, open-survey lookup, engine
 step, answer write, TwiML reply. Compared, in the same run, with bench/bare_app.py (same
@@ -6,6 +6,11 @@ form parsed, same kind of TwiML, nothing else) under the same load. The load is 
 replaying pre-signed posts (bench/loadgen.py): at each concurrency level, for each of
 ``--runs`` runs, a fresh set of respondents, each with a survey already texted to them,
 answers its six questions in order. Loopback only; bounded in time.
+
+The bare endpoint always runs on 2 sync workers (the baseline); the gateway runs with the
+worker settings of config/gunicorn.conf.py unless ``--gateway-workers``,
+``--gateway-worker-class`` or ``--gateway-threads`` say otherwise; ``--bare-as-gateway``
+also measures the bare endpoint under the gateway's settings (a second ratio).
 
     .venv/bin/python bench/sms_inbound.py [--levels 50 200] [--runs 3] [--seconds 12]
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -129,7 +135,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=12)
     parser.add_argument("--respondents", type=int, default=3000, help="per run (six replies each)")
     parser.add_argument("--wrk-cpu", type=int, default=None, help="pin wrk to this CPU")
+    loadgen.add_worker_flags(parser)
     args = parser.parse_args()
+    workers = loadgen.gateway_workers(args)
 
     with loadgen.throwaway_database() as database_url, loadgen.scratch_dir() as tmp:
         template = seed_template(database_url)
@@ -144,17 +152,27 @@ def main() -> None:
             "TWILIO_ACCOUNT_SID": "",
             "TWILIO_AUTH_TOKEN": "",
         }
-        with (
-            loadgen.gunicorn("gateway:create_app()", env, Path(tmp) / "gateway.log") as gateway,
-            loadgen.gunicorn("bench.bare_app:app", env, Path(tmp) / "bare.log") as bare,
-        ):
+        with ExitStack() as servers:
+            gateway = servers.enter_context(
+                loadgen.gunicorn("gateway:create_app()", env, Path(tmp) / "gateway.log", workers)
+            )
+            bare = servers.enter_context(
+                loadgen.gunicorn("bench.bare_app:app", env, Path(tmp) / "bare.log")
+            )
+            bare_alike = (
+                servers.enter_context(
+                    loadgen.gunicorn("bench.bare_app:app", env, Path(tmp) / "bare2.log", workers)
+                )
+                if args.bare_as_gateway
+                else None
+            )
             print(
-                f"SMS replies; gunicorn 2 sync workers each; PostgreSQL; wrk 1 thread, "
-                f"{args.seconds} s per run, median of {args.runs}; "
+                f"SMS replies; PostgreSQL; gunicorn: gateway {workers}, bare {loadgen.BARE}; "
+                f"wrk 1 thread, {args.seconds} s per run, median of {args.runs}; "
                 f"{args.respondents} new respondents x {QUESTIONS} replies per run"
             )
             for level_index, level in enumerate(args.levels):
-                gateway_runs, bare_runs = [], []
+                gateway_runs, bare_runs, alike_runs = [], [], []
                 for run in range(args.runs):
                     tag = f"{3 + level_index}{run}{secrets.randbelow(10)}"
                     numbers = clone_surveys(engine, template, tag, args.respondents)
@@ -165,6 +183,16 @@ def main() -> None:
                             bare, file, connections=level, seconds=args.seconds, cpu=args.wrk_cpu
                         )
                     )
+                    if bare_alike is not None:
+                        alike_runs.append(
+                            loadgen.wrk(
+                                bare_alike,
+                                file,
+                                connections=level,
+                                seconds=args.seconds,
+                                cpu=args.wrk_cpu,
+                            )
+                        )
                     gateway_runs.append(
                         loadgen.wrk(
                             gateway,
@@ -181,6 +209,12 @@ def main() -> None:
                 print(loadgen.row("bare", bare_figures))
                 print(loadgen.row("gateway", gateway_figures))
                 print(f"  throughput gateway/bare = {gateway_figures.rps / bare_figures.rps:.2f}")
+                if alike_runs:
+                    alike = loadgen.median_of(alike_runs)
+                    print(loadgen.row("bare-alike", alike) + f"  ({workers})")
+                    print(
+                        f"  throughput gateway/bare-alike = {gateway_figures.rps / alike.rps:.2f}"
+                    )
             with engine.connect() as conn:
                 answers = conn.scalar(sa.text("SELECT count(*) FROM answers"))
                 completed = conn.scalar(

@@ -1,5 +1,5 @@
-"""Benchmark: Twilio Voice webhooks served by gunicorn (2 sync workers) against PostgreSQL,
-at 50 and 200 concurrent calls, beside bench/bare_app.py under the same load.
+"""Benchmark: Twilio Voice webhooks served by gunicorn against PostgreSQL, at 50 and 200
+concurrent calls, beside bench/bare_app.py (2 sync workers) under the same load.
 
 A call's first webhook (``POST /twilio/voice?flow=...``, the call answered) starts its
 survey; its survey id is in the action URLs that follow, so it cannot be signed in advance.
@@ -10,6 +10,10 @@ Each run therefore has two measured phases, both wrk replaying pre-signed posts
 2. ``steps``: the calls answered in phase 1 go on, round-robin: keys pressed at three
    questions, a recorded comment, the hang-up status callback: each post exactly what a
    whole call simulated in-process (tests/voice/call_simulator.py) posted, for its own call.
+
+The gateway runs with the worker settings of config/gunicorn.conf.py unless
+``--gateway-workers``, ``--gateway-worker-class`` or ``--gateway-threads`` say otherwise;
+``--bare-as-gateway`` also measures the bare endpoint under the gateway's settings.
 
     .venv/bin/python bench/voice_steps.py [--levels 50 200] [--runs 3] [--seconds 12]
 
@@ -22,6 +26,7 @@ import argparse
 import secrets
 import sys
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -88,7 +93,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=12)
     parser.add_argument("--calls", type=int, default=4000, help="prepared per run")
     parser.add_argument("--wrk-cpu", type=int, default=None, help="pin wrk to this CPU")
+    loadgen.add_worker_flags(parser)
     args = parser.parse_args()
+    workers = loadgen.gateway_workers(args)
 
     with loadgen.throwaway_database() as database_url, loadgen.scratch_dir() as tmp:
         env = {
@@ -105,19 +112,30 @@ def main() -> None:
         answer, steps = posts[0], posts[1:]
         engine = sa.create_engine(database_url)
         results: dict[int, dict[str, list[loadgen.Run]]] = {}
-        with (
-            loadgen.gunicorn("gateway:create_app()", env, Path(tmp) / "gateway.log") as gateway,
-            loadgen.gunicorn(
-                "bench.bare_app:create_bare_app()", env, Path(tmp) / "bare.log"
-            ) as bare,
-        ):
+        with ExitStack() as servers:
+            gateway = servers.enter_context(
+                loadgen.gunicorn("gateway:create_app()", env, Path(tmp) / "gateway.log", workers)
+            )
+            bare = servers.enter_context(
+                loadgen.gunicorn("bench.bare_app:create_bare_app()", env, Path(tmp) / "bare.log")
+            )
+            bare_alike = (
+                servers.enter_context(
+                    loadgen.gunicorn(
+                        "bench.bare_app:create_bare_app()", env, Path(tmp) / "bare2.log", workers
+                    )
+                )
+                if args.bare_as_gateway
+                else None
+            )
             print(
-                f"Voice webhooks; gunicorn 2 sync workers each; PostgreSQL; wrk 1 thread, "
+                f"Voice webhooks; PostgreSQL; gunicorn: gateway {workers}, bare {loadgen.BARE}; "
+                f"wrk 1 thread, "
                 f"{args.seconds} s per phase, median of {args.runs}; each call: 1 answer + "
                 f"{len(steps)} steps ({', '.join(p.split('?')[0] for p, _f in steps)})"
             )
             for level in args.levels:
-                runs = results[level] = {k: [] for k in ("bare", "answer", "steps")}
+                runs = results[level] = {k: [] for k in ("bare", "bare-alike", "answer", "steps")}
                 for run in range(args.runs):
                     calls = [
                         (
@@ -184,14 +202,33 @@ def main() -> None:
                             cpu=args.wrk_cpu,
                         )
                     )
+                    if bare_alike is not None:
+                        runs["bare-alike"].append(
+                            loadgen.wrk(
+                                bare_alike,
+                                steps_file,
+                                connections=level,
+                                seconds=args.seconds,
+                                cpu=args.wrk_cpu,
+                            )
+                        )
                 bare_figures = loadgen.median_of(runs["bare"])
                 print(f"{level} concurrent calls:")
                 print(loadgen.row("bare", bare_figures))
+                alike_figures = loadgen.median_of(runs["bare-alike"]) if bare_alike else None
+                if alike_figures is not None:
+                    print(loadgen.row("bare-alike", alike_figures) + f"  ({workers})")
                 for phase in ("answer", "steps"):
                     figures = loadgen.median_of(runs[phase])
+                    alike = (
+                        f"  ratio to bare-alike {figures.rps / alike_figures.rps:.2f}"
+                        if alike_figures is not None
+                        else ""
+                    )
                     print(
                         loadgen.row(phase, figures)
                         + f"  ratio {figures.rps / bare_figures.rps:.2f}"
+                        + alike
                     )
             with engine.connect() as conn:
                 counts = conn.execute(

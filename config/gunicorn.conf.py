@@ -1,5 +1,5 @@
 """gunicorn settings for `Procfile`'s web process; every value can be overridden by the
-environment (WEB_CONCURRENCY, PORT, GUNICORN_TIMEOUT)."""
+environment (WEB_CONCURRENCY, GUNICORN_THREADS, PORT, GUNICORN_TIMEOUT)."""
 
 import os
 
@@ -7,7 +7,11 @@ from prometheus_client import multiprocess
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
+# A webhook spends much of its time waiting for PostgreSQL (several round trips and the
+# commit): threads let a worker serve other requests meanwhile, where a sync worker idles.
+# bench/sms_inbound.py and bench/voice_steps.py measure it against 2 sync workers.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Twilio gives a webhook 15 seconds; a request still running after 10 is better ended.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "10"))
 graceful_timeout = 20

@@ -22,6 +22,16 @@ def _default_database_url() -> str:
     return f"sqlite:///{(INSTANCE_DIR / 'gateway.sqlite3').resolve()}"
 
 
+def _switch(value: str | None, name: str, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in ("on", "true", "1", "yes"):
+        return True
+    if value.lower() in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"{name} must be on or off, not {value!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The gateway's configuration. Build it with :meth:`from_env`."""
@@ -44,6 +54,19 @@ class Settings:
     queue_prefix: str = ""
     log_format: str = "text"
     log_level: str = "INFO"
+    # Send pacing (docs/operations.md): 0 turns a limit off.
+    sms_segments_per_second: float = 1.0
+    calls_per_second: float = 1.0
+    # Hold SMS and voice starts to the respondent's daytime (gateway/quiet_hours.py).
+    quiet_hours: bool = False
+    # OpenID Connect sign-in for staff (e.g. Login.gov); off unless issuer and client are set.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid email"
+    # Proxies in front of the gateway that append to X-Forwarded-For / -Proto (cloud.gov's
+    # router: 1); 0 trusts no such header, so the client address is the connection's.
+    trusted_proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +101,15 @@ class Settings:
             # JSON lines in production (one object a line for the log drain), text elsewhere.
             log_format=get("LOG_FORMAT") or ("json" if environment == "production" else "text"),
             log_level=get("LOG_LEVEL") or "INFO",
+            sms_segments_per_second=float(get("SMS_SEGMENTS_PER_SECOND") or 1),
+            calls_per_second=float(get("CALLS_PER_SECOND") or 1),
+            # On in production; elsewhere simulated texts should not wait for the morning.
+            quiet_hours=_switch(get("QUIET_HOURS"), "QUIET_HOURS", environment == "production"),
+            oidc_issuer=(get("OIDC_ISSUER") or "").rstrip("/") or None,
+            oidc_client_id=get("OIDC_CLIENT_ID"),
+            oidc_client_secret=get("OIDC_CLIENT_SECRET"),
+            oidc_scopes=get("OIDC_SCOPES") or "openid email",
+            trusted_proxy_hops=int(get("TRUSTED_PROXY_HOPS") or 0),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:

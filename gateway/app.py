@@ -20,9 +20,11 @@ from gateway import (
     readiness,
     request_log,
     security_headers,
+    unavailable,
     web,
 )
 from gateway.api.blueprint import bp as api_bp
+from gateway.api.openapi import bp as api_description_bp
 from gateway.flows.registry import FlowRegistry
 from gateway.store import db as store_db
 from gateway.twilio.sms import bp as twilio_sms_bp
@@ -58,6 +60,8 @@ def create_app(
     app.register_blueprint(health.bp)
     app.register_blueprint(readiness.bp)
     metrics.init_app(app)
+    unavailable.init_app(app)
+    app.register_blueprint(api_description_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(twilio_sms_bp)
     app.register_blueprint(twilio_voice_bp)

@@ -21,6 +21,7 @@ from gateway.store.security_models import AuditEvent
 ACTIONS = (
     "key.created",
     "key.revoked",
+    "staff.created",
     "staff.signed_in",
     "staff.signed_out",
     "staff.sign_in_failed",

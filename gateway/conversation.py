@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, object_session
 
 from channels.base import OPT_OUT_ERRORS, PERMANENT_ERRORS, RETRYABLE_ERRORS
 from channels.sms import split_text
-from gateway import alerts
+from gateway import alerts, consent
 from gateway.engine.engine import new_state, step
 from gateway.engine.types import LINK_PLACEHOLDER, Event, Prompt, SessionState, StepResult
 from gateway.flow_versions import flow_for_version, flow_for_version_id
@@ -71,6 +71,100 @@ FAILED_STATUSES = ("failed", "undelivered")
 SurveyLink = Callable[[Survey], str]
 
 
+# -- statements of the reply path ------------------------------------------------------
+# Built once, with bind parameters, against the tables rather than the mapped classes: a
+# webhook then neither rebuilds them nor runs them through the ORM's bulk machinery, which
+# cost more CPU per reply than everything else it does.
+
+_MESSAGES = Message.__table__
+_ANSWERS = Answer.__table__
+_OPT_OUTS = OptOut.__table__
+
+_OPTED_OUT = (
+    sa.select(_OPT_OUTS.c.id).where(_OPT_OUTS.c.contact == sa.bindparam("contact")).limit(1)
+)
+_AWAITING = (
+    sa.select(Survey)
+    .where(
+        Survey.contact == sa.bindparam("contact"),
+        Survey.channel == "sms",
+        Survey.status.in_(AWAITING_REPLY),
+    )
+    .order_by(Survey.sent_at.desc(), Survey.created_at.desc())
+    .limit(1)
+)
+_AWAITING_LOCKED = _AWAITING.with_for_update()
+_OUTBOUND_COUNT = sa.select(sa.func.count(_MESSAGES.c.id)).where(
+    _MESSAGES.c.survey_id == sa.bindparam("survey_id"), _MESSAGES.c.direction == "outbound"
+)
+#: One reply row; its step key numbers it after the survey's outbound rows already written.
+_INSERT_REPLY = sa.insert(_MESSAGES).values(
+    survey_id=sa.bindparam("survey_id"),
+    agency_id=sa.bindparam("agency_id"),
+    direction="outbound",
+    channel=sa.bindparam("channel"),
+    from_addr=sa.bindparam("from_addr"),
+    to_addr=sa.bindparam("to_addr"),
+    body=sa.bindparam("body"),
+    step_key=sa.bindparam("key_prefix", type_=sa.String())
+    + sa.cast(
+        sa.select(sa.func.count(_MESSAGES.c.id))
+        .where(
+            _MESSAGES.c.survey_id == sa.bindparam("counted_survey_id"),
+            _MESSAGES.c.direction == "outbound",
+        )
+        .scalar_subquery(),
+        sa.String(),
+    ),
+    status=sa.bindparam("status"),
+)
+#: ``session.info`` key: (channel, status, count) of outbound rows written with a plain
+#: INSERT (:func:`note_unflushed_sends`); the metrics count them at commit.
+UNFLUSHED_SENDS = "gateway_unflushed_sends"
+_INBOUND_COLUMNS = ("survey_id", "agency_id", "from_addr", "to_addr", "body", "provider_sid")
+_ANSWER_COLUMNS = ("survey_id", "question_id", "raw", "value", "outcome")
+
+
+def _insert_inbound(dialect: Any) -> Any:
+    """INSERT of an inbound text that skips a ``provider_sid`` stored already; its id."""
+    insert = dialect.insert(_MESSAGES).values(
+        **{name: sa.bindparam(name) for name in _INBOUND_COLUMNS},
+        direction="inbound",
+        channel="sms",
+        status="received",
+        attempts=0,
+        created_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+    )
+    return insert.on_conflict_do_nothing(index_elements=["provider_sid"]).returning(_MESSAGES.c.id)
+
+
+def _upsert_answer(dialect: Any) -> Any:
+    """INSERT of an answer that updates the row when the question was answered before."""
+    insert = dialect.insert(_ANSWERS).values(
+        **{name: sa.bindparam(name) for name in _ANSWER_COLUMNS},
+        created_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["survey_id", "question_id"],
+        set_={
+            "raw": insert.excluded.raw,
+            "value": insert.excluded.value,
+            "outcome": insert.excluded.outcome,
+            "updated_at": insert.excluded.updated_at,
+        },
+    )
+
+
+_INSERT_INBOUND = {"postgresql": _insert_inbound(postgresql), "sqlite": _insert_inbound(sqlite)}
+_UPSERT_ANSWER = {"postgresql": _upsert_answer(postgresql), "sqlite": _upsert_answer(sqlite)}
+
+
+def _dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def failure_reason(code: str) -> str:
     description = PERMANENT_ERRORS.get(code) or RETRYABLE_ERRORS.get(code) or "delivery failed"
     return f"error {code}: {description}"
@@ -80,7 +174,7 @@ def failure_reason(code: str) -> str:
 
 
 def is_opted_out(session: Session, contact: str) -> bool:
-    return session.scalar(sa.select(OptOut.id).where(OptOut.contact == contact)) is not None
+    return session.scalar(_OPTED_OUT, {"contact": contact}) is not None
 
 
 def latest_sms_survey(session: Session, contact: str) -> Survey | None:
@@ -95,19 +189,8 @@ def latest_sms_survey(session: Session, contact: str) -> Survey | None:
 
 def awaiting_survey(session: Session, contact: str, *, lock: bool = False) -> Survey | None:
     """The newest SMS survey that texted ``contact`` and waits for a reply."""
-    query = (
-        sa.select(Survey)
-        .where(
-            Survey.contact == contact,
-            Survey.channel == "sms",
-            Survey.status.in_(AWAITING_REPLY),
-        )
-        .order_by(Survey.sent_at.desc(), Survey.created_at.desc())
-        .limit(1)
-    )
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).first()
+    query = _AWAITING_LOCKED if lock else _AWAITING
+    return session.scalars(query, {"contact": contact}).first()
 
 
 def survey_flow(survey: Survey) -> Flow:
@@ -144,23 +227,16 @@ def record_inbound_once(
 ) -> int | None:
     """Store an inbound text unless its ``sid`` is stored already; the new row's id, or
     None for a webhook Twilio delivered twice (also when another worker holds it now)."""
-    now = utcnow()
-    insert = _upsert(session, Message).values(
-        survey_id=survey.id if survey else None,
-        agency_id=survey.agency_id if survey else None,
-        direction="inbound",
-        channel="sms",
-        from_addr=from_,
-        to_addr=to,
-        body=body,
-        provider_sid=sid,
-        status="received",
-        attempts=0,
-        created_at=now,
-        updated_at=now,
-    )
-    statement = insert.on_conflict_do_nothing(index_elements=["provider_sid"]).returning(Message.id)
-    new_id: int | None = session.execute(statement).scalar()
+    params = {
+        "survey_id": survey.id if survey else None,
+        "agency_id": survey.agency_id if survey else None,
+        "from_addr": from_,
+        "to_addr": to,
+        "body": body,
+        "provider_sid": sid,
+        "now": utcnow(),
+    }
+    new_id: int | None = session.execute(_INSERT_INBOUND[_dialect_name(session)], params).scalar()
     return new_id
 
 
@@ -168,12 +244,7 @@ def record_outbound(
     session: Session, survey: Survey, texts: Sequence[str], *, status: str
 ) -> list[Message]:
     """One outbound row per text (cut to Twilio's size), each with the next step key."""
-    count = session.scalar(
-        sa.select(sa.func.count(Message.id)).where(
-            Message.survey_id == survey.id, Message.direction == "outbound"
-        )
-    )
-    n = int(count or 0)
+    n = int(session.scalar(_OUTBOUND_COUNT, {"survey_id": survey.id}) or 0)
     rows: list[Message] = []
     for text in texts:
         for part in split_text(text):
@@ -196,36 +267,54 @@ def record_outbound(
     return rows
 
 
-def _upsert(session: Session, table: type[Answer] | type[Message]) -> Any:
-    """An INSERT for ``table`` that can skip or update a row that already exists."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+def record_replies(session: Session, survey: Survey, texts: Sequence[str], *, status: str) -> None:
+    """Write the outbound rows of ``texts`` exactly as :func:`record_outbound` does, for a
+    caller that needs no :class:`Message` objects back (a webhook answering with them):
+    one INSERT each, numbered by the database, and no ORM flush."""
+    if session.autoflush and any(isinstance(o, Message) for o in (*session.new, *session.dirty)):
+        session.flush()  # the step keys count this session's own messages too
+    parts = [part for text in texts for part in split_text(text)]
+    connection = session.connection()
+    for part in parts:
+        connection.execute(
+            _INSERT_REPLY,
+            {
+                "survey_id": survey.id,
+                "counted_survey_id": survey.id,
+                "agency_id": survey.agency_id,
+                "channel": "sms",
+                "from_addr": survey.sender,
+                "to_addr": survey.contact,
+                "body": part,
+                "key_prefix": f"{survey.id}:",
+                "status": status,
+            },
+        )
+    note_unflushed_sends(session, "sms", status, len(parts))
+
+
+def note_unflushed_sends(session: Session, channel: str, status: str, count: int) -> None:
+    """Outbound rows written with a plain INSERT, which no ORM flush sees: the metrics
+    count them when the session commits, as they count the rows a flush writes."""
+    sends: list[tuple[str, str, int]] = session.info.setdefault(UNFLUSHED_SENDS, [])
+    sends.append((channel, status, count))
 
 
 def _save_answers(session: Session, survey: Survey, result: StepResult) -> None:
     """Write each recorded answer in one statement: a changed answer updates its row."""
     now = utcnow()
+    upsert = _UPSERT_ANSWER[_dialect_name(session)]
     for recorded in result.answers:
-        insert = _upsert(session, Answer).values(
-            survey_id=survey.id,
-            question_id=recorded.question_id,
-            raw=recorded.raw,
-            value=recorded.value,
-            outcome=recorded.outcome,
-            created_at=now,
-            updated_at=now,
-        )
         session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["survey_id", "question_id"],
-                set_={
-                    "raw": insert.excluded.raw,
-                    "value": insert.excluded.value,
-                    "outcome": insert.excluded.outcome,
-                    "updated_at": insert.excluded.updated_at,
-                },
-            )
+            upsert,
+            {
+                "survey_id": survey.id,
+                "question_id": recorded.question_id,
+                "raw": recorded.raw,
+                "value": recorded.value,
+                "outcome": recorded.outcome,
+                "now": now,
+            },
         )
     dropped = getattr(result, "dropped", ())
     if dropped:
@@ -319,6 +408,14 @@ def begin(
         survey.failure_reason = "the number has opted out of text messages"
         return []
     state = new_state(flow, "sms", survey.language, {k: str(v) for k, v in survey.context.items()})
+    if consent.needs_consent(flow, survey) and survey.consent_given_at is None:
+        # Ask first; the engine starts when the respondent says yes (sms_inbound).
+        supersede(session, survey, now)
+        survey.state = state.to_dict()
+        if survey.expires_at is None and flow.expires_after is not None:
+            survey.expires_at = now + flow.expires_after
+        wording = consent.ask(survey, flow, now)
+        return record_outbound(session, survey, [wording], status=outbound_status)
     result = step(flow, state, Event("start"), max_reprompts=max_reprompts)
     supersede(session, survey, now)
     survey.state = result.state.to_dict()

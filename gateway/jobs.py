@@ -34,7 +34,7 @@ from rq import Queue, Retry, SimpleWorker
 from channels.base import DeliveryError, SmsSender
 from channels.sms import SimulatedSms, TwilioSms
 from config.settings import Settings
-from gateway import conversation
+from gateway import conversation, pacing, quiet_hours
 from gateway.outbound_calls import start_outbound_call
 from gateway.store.db import db_of
 from gateway.store.models import OPEN_STATUSES, Message, Survey, utcnow
@@ -163,6 +163,10 @@ def start_job(survey_id: str) -> JobResult:
         channel = session.scalar(sa.select(Survey.channel).where(Survey.id == survey_id))
     if channel is None:
         raise LookupError(f"survey {survey_id} does not exist")
+    later = quiet_hours.hold_if_quiet(app, survey_id)
+    if later is not None:  # outside the respondent's hours: start at the next window
+        enqueue_start(app, survey_id, later)
+        return None
     starter = STARTERS.get(channel)
     if starter is None:
         raise LookupError(f"no background start for {channel} surveys (survey {survey_id})")
@@ -199,11 +203,17 @@ def send_job(survey_id: str) -> JobResult:
     settings: Settings = app.extensions["settings"]
     sender = sms_sender_of(app)
     callback = status_callback_url(settings)
+    pacing_sender = settings.twilio_messaging_service_sid or settings.twilio_phone_number
     while True:
         claimed = _claim_next(app, survey_id)
         if claimed is None:
             return None
         message_id, to, body = claimed
+        wait = pacing.sms_wait(app, pacing_sender, body)
+        if wait > 0:  # over the sender's rate: hand the text back, come back when due
+            _release(app, message_id)
+            queue_of(app).enqueue_in(timedelta(seconds=wait), send_job, survey_id, job_timeout=120)
+            return None
         try:
             result = sender.send(to, body, status_callback=callback)
         except DeliveryError as exc:
@@ -251,6 +261,16 @@ def _claim_next(app: Flask, survey_id: str) -> tuple[int, str, str] | None:
                 return message.id, message.to_addr or survey.contact, message.body
 
 
+def _release(app: Flask, message_id: int) -> None:
+    """Put a claimed, unsent text back, as if it had not been claimed."""
+    with db_of(app).session() as session:
+        session.execute(
+            sa.update(Message)
+            .where(Message.id == message_id, Message.status == conversation.CLAIMED)
+            .values(status=conversation.PENDING, attempts=Message.attempts - 1)
+        )
+
+
 def _record_failure(app: Flask, survey_id: str, message_id: int, exc: DeliveryError) -> bool:
     """Record a failed send; True when it is to be retried."""
     now = utcnow()
@@ -284,6 +304,11 @@ def start_email(survey_id: str) -> JobResult:
 def start_voice(survey_id: str) -> JobResult:
     """Place a voice survey's call; a new attempt the call retry policy allows is enqueued."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings: Settings = app.extensions["settings"]
+    wait = pacing.call_wait(app, settings.twilio_phone_number)
+    if wait > 0:  # over the calls-per-second limit: place it when the bucket allows
+        queue_of(app).enqueue_in(timedelta(seconds=wait), start_job, survey_id, job_timeout=120)
+        return None
     retry = start_outbound_call(app, survey_id)
     if retry is not None:
         enqueue_start(app, retry.survey_id, retry.send_at)

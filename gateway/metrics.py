@@ -41,7 +41,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from gateway import jobs
+from gateway import conversation, jobs
 from gateway.store.models import Message, Survey
 
 REQUESTS = Counter(
@@ -96,10 +96,14 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 def _after_commit(session: Session) -> None:
     for counter, labels in session.info.pop(_PENDING_KEY, []):
         counter.labels(*labels).inc()
+    for channel, status, count in session.info.pop(conversation.UNFLUSHED_SENDS, []):
+        if status not in _NOT_SENDS and count:
+            MESSAGES.labels(channel, status).inc(count)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+    session.info.pop(conversation.UNFLUSHED_SENDS, None)
 
 
 def _listen() -> None:

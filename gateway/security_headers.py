@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.api.errors import API_PREFIX, error_response
 
@@ -77,5 +78,11 @@ def init_app(app: Flask) -> None:
     for name, value in defaults.items():
         if not app.config.get(name):
             app.config[name] = value
+    hops = app.extensions["settings"].trusted_proxy_hops
+    if hops > 0:
+        # The router's X-Forwarded-For and -Proto name the client's address (for per-address
+        # rate limits and the audit log) and scheme (for HSTS); trusted only when configured,
+        # since a client can send these headers itself.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.after_request(_add_headers)
     app.register_error_handler(RequestEntityTooLarge, _too_large)

@@ -31,10 +31,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.sms import Keyword, match_keyword, split_text
-from gateway import conversation
+from gateway import consent, conversation
 from gateway.api.keys import ensure_agency
 from gateway.engine.catalog import message as catalog_message
-from gateway.engine.types import SessionState
+from gateway.engine.types import Event, SessionState
 from gateway.flow_versions import flow_source, record_flow_version
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
@@ -99,7 +99,7 @@ def handle_inbound(
                 )
             )
     elif texts:
-        conversation.record_outbound(session, target, texts, status=options.reply_status)
+        conversation.record_replies(session, target, texts, status=options.reply_status)
     return [part for text in texts for part in split_text(text)]
 
 
@@ -115,7 +115,10 @@ def _respond(
     now = options.now
     if keyword is not None and keyword.kind == "stop":
         language = _language(session, sms.from_, survey, keyword)
+        already = conversation.is_opted_out(session, sms.from_)
         conversation.opt_out(session, sms.from_, keyword=keyword.word, now=now)
+        if already:  # one confirmation per opt-out: a repeated STOP gets no second one
+            return [], None
         return [catalog_message(language, "service.opt_out")], None
     opted_out = conversation.is_opted_out(session, sms.from_)
     if keyword is not None and (
@@ -133,6 +136,8 @@ def _respond(
         if conversation.is_past_expiry(survey, now):
             conversation.expire(session, survey, now=now, max_reprompts=options.max_reprompts)
             return [catalog_message(survey.language, "service.survey_expired")], survey
+        if consent.awaiting_consent(survey):
+            return _consent_reply(session, survey, sms.body, options), survey
         if (survey.state or {}).get("handed_off_from"):
             return [_handoff_reminder(survey, options)], survey
         result = conversation.answer(
@@ -211,6 +216,17 @@ def _keyword_flow(registry: FlowRegistry, body: str) -> tuple[Flow, str] | None:
     if flow is None or "sms" not in flow.channels:
         return None
     return flow, (words[1].strip() if len(words) > 1 else "")
+
+
+def _consent_reply(session: Session, survey: Survey, body: str, options: ReplyOptions) -> list[str]:
+    """Nothing until the respondent consents; on YES, the survey's opening."""
+    if not consent.gives_consent(body, survey.language):
+        return []
+    consent.record_consent(survey, options.now)
+    result = conversation.apply_event(
+        session, survey, Event("start"), now=options.now, max_reprompts=options.max_reprompts
+    )
+    return conversation.reply_texts(result, survey, options.survey_link)
 
 
 def _handoff_reminder(survey: Survey, options: ReplyOptions) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from gateway.api import errors, responses, surveys
+from gateway.api import batch, errors, responses, surveys
 from gateway.api import reports as a11_reports
 from gateway.api import webhooks as event_webhooks
 from gateway.api.auth import authenticate
@@ -28,6 +28,7 @@ def _authenticate() -> None:
 
 
 errors.register(bp)
+bp.register_blueprint(batch.bp)
 bp.register_blueprint(surveys.bp)
 bp.register_blueprint(responses.bp)
 bp.register_blueprint(a11_reports.bp)

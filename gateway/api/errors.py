@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,17 @@ def _unexpected(error: Exception) -> Response:
     return error_response(500, "internal_error", "the gateway failed to handle this request")
 
 
+def _database_unavailable(error: Exception) -> Response:
+    log.warning("database unavailable: answered 503")
+    return error_response(
+        503,
+        "database_unavailable",
+        "the gateway cannot reach its database just now; retry shortly",
+        None,
+        {"Retry-After": "5"},
+    )
+
+
 def _routing_error(error: HTTPException) -> Response | HTTPException:
     if not request.path.startswith(API_PREFIX):
         return error
@@ -94,6 +106,8 @@ def register(bp: Blueprint) -> None:
     """JSON for every error raised in ``bp``'s views and for routing errors under /api/."""
     bp.register_error_handler(ApiError, _api_error)
     bp.register_error_handler(HTTPException, _http_error)
+    for unreachable in (OperationalError, InterfaceError):  # the database, for a moment
+        bp.register_error_handler(unreachable, _database_unavailable)
     bp.register_error_handler(Exception, _unexpected)
     bp.app_errorhandler(404)(_routing_error)
     bp.app_errorhandler(405)(_routing_error)

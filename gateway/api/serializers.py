@@ -38,7 +38,10 @@ def survey_json(survey: Survey) -> dict[str, Any]:
         "completed_at": timestamp(survey.completed_at),
         "expires_at": timestamp(survey.expires_at),
         "failure_reason": survey.failure_reason,
+        # Why a survey was cancelled before it started ("fatigue"), else null.
+        "reason": survey.failure_reason if survey.status == "cancelled" else None,
         "handoff": handoff_json(survey),
+        "consent": consent_json(survey),
         "messages": [
             {
                 "direction": m.direction,
@@ -49,6 +52,18 @@ def survey_json(survey: Survey) -> dict[str, Any]:
             }
             for m in survey.messages
         ],
+    }
+
+
+def consent_json(survey: Survey) -> dict[str, str | None] | None:
+    """The consent asked for before the first question (a flow's ``consent: required``):
+    the wording sent, when, and when the respondent said yes (null until then)."""
+    if survey.consent_asked_at is None:
+        return None
+    return {
+        "text": survey.consent_text,
+        "asked_at": timestamp(survey.consent_asked_at),
+        "given_at": timestamp(survey.consent_given_at),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, selectinload
 
 from gateway import jobs
@@ -142,9 +143,18 @@ def _reload(session: Session, agency: Agency, survey_id: str) -> Survey:
 
 
 def _enqueue(session: Session, survey: Survey) -> None:
-    """Hand the committed survey to the job queue; a queue that is down fails the survey."""
+    """Hand the committed survey to the job queue.
+
+    Redis being down loses nothing: the survey is committed as ``queued`` (or
+    ``scheduled``) and the workers' sweeper starts it once Redis is back, so the trigger
+    is still accepted.
+    """
     try:
         jobs.enqueue_start(current_app, survey.id, survey.send_at)
+    except RedisError:
+        log.warning(
+            "survey %s not queued (Redis unavailable); the sweeper will start it", survey.id
+        )
     except Exception as exc:
         log.exception("could not enqueue survey %s", survey.id)
         survey.status = "failed"

@@ -7,8 +7,10 @@ import sys
 import click
 
 from config.settings import Settings
+from gateway import audit
 from gateway.api.keys import ensure_agency
 from gateway.dashboard.auth import MIN_PASSWORD_LENGTH, StaffError, create_staff
+from gateway.dashboard.roles import ROLES
 from gateway.store.db import Database
 
 
@@ -21,11 +23,18 @@ def staff_group() -> None:
 @click.option("--agency", "slug", required=True, help="Slug of the staff member's agency.")
 @click.option("--email", required=True, help="The staff member's email address (their sign-in).")
 @click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="viewer",
+    show_default=True,
+    help="viewer: summaries; analyst: also the comments; admin: also alert deliveries.",
+)
+@click.option(
     "--password-stdin",
     is_flag=True,
     help="Read the password from the first line of standard input instead of prompting.",
 )
-def create_command(slug: str, email: str, password_stdin: bool) -> None:
+def create_command(slug: str, email: str, role: str, password_stdin: bool) -> None:
     """Create a staff account. The password is prompted for (or read from stdin), never an
     argument, so it stays out of shell history and process lists."""
     if password_stdin:
@@ -43,10 +52,17 @@ def create_command(slug: str, email: str, password_stdin: bool) -> None:
             database.upgrade()
         with database.session() as session:
             agency = ensure_agency(session, slug)
-            member = create_staff(session, agency, email, password)
+            member = create_staff(session, agency, email, password, role)
             address = member.email
+            audit.record(
+                session,
+                "staff.created",
+                actor=audit.cli_actor(),
+                agency_id=agency.id,
+                target=f"{address} ({role})",
+            )
     except StaffError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         database.dispose()
-    click.echo(f"Staff account {address} created for agency {slug!r}.")
+    click.echo(f"Staff account {address} ({role}) created for agency {slug!r}.")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway import audit
+from gateway.dashboard.roles import check_role
 from gateway.store.models import Agency, utcnow
 from gateway.store.results_models import StaffMember
 
@@ -34,8 +35,15 @@ class StaffError(ValueError):
     """A staff account cannot be created as asked."""
 
 
-def create_staff(session: Session, agency: Agency, email: str, password: str) -> StaffMember:
-    """A new staff member of ``agency``; the password is kept only as a scrypt hash."""
+def create_staff(
+    session: Session, agency: Agency, email: str, password: str, role: str = "admin"
+) -> StaffMember:
+    """A new staff member of ``agency`` with ``role`` (see :mod:`gateway.dashboard.roles`);
+    the password is kept only as a scrypt hash."""
+    try:
+        check_role(role)
+    except ValueError as exc:
+        raise StaffError(str(exc)) from exc
     email = email.strip().lower()
     if "@" not in email:
         raise StaffError(f"{email!r} is not an email address")
@@ -44,7 +52,10 @@ def create_staff(session: Session, agency: Agency, email: str, password: str) ->
     if session.scalar(sa.select(StaffMember.id).where(StaffMember.email == email)) is not None:
         raise StaffError(f"a staff member with the email {email} already exists")
     member = StaffMember(
-        agency_id=agency.id, email=email, password_hash=generate_password_hash(password)
+        agency_id=agency.id,
+        email=email,
+        password_hash=generate_password_hash(password),
+        role=role,
     )
     session.add(member)
     session.flush()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from gateway import audit
-from gateway.dashboard import auth, queries
+from gateway.dashboard import auth, oidc, queries, roles
 from gateway.dashboard.charts import bar_chart
 from gateway.flows.model import CHANNELS, Flow
 from gateway.flows.registry import FlowRegistry
@@ -59,6 +59,8 @@ def _require_staff() -> ResponseReturnValue | None:
     if getattr(g, "staff", None) is None:
         auth.sign_out()
         return redirect(url_for("dashboard.login", next=request.full_path))
+    if not roles.may_open(g.staff.role, request.endpoint):
+        abort(403, "Your role does not include this page; ask an administrator of your agency.")
     if request.method == "POST":
         auth.check_csrf(request.form.get("csrf_token"))
     return None
@@ -68,6 +70,10 @@ def _require_staff() -> ResponseReturnValue | None:
 def _template_globals() -> dict[str, Any]:
     return {
         "csrf_token": auth.csrf_token,
+        "oidc_enabled": oidc.enabled(current_app),
+        "may_open": lambda endpoint: (
+            getattr(g, "staff", None) is not None and roles.may_open(g.staff.role, endpoint)
+        ),
         "staff": getattr(g, "staff", None),
         "agency": getattr(g, "agency", None),
     }
@@ -281,3 +287,4 @@ def deliveries_page() -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.register_blueprint(bp)
+    oidc.init_app(app)

@@ -169,6 +169,14 @@ def _one_number(reply: _Reply, lex: _Lexicon, *, stars: bool) -> int | None | st
     return found[0] if found[0] is not None else "many"
 
 
+def _signed_number(folded: str, lex: _Lexicon, *, stars: bool) -> int | None | str:
+    """:func:`_one_number` keeping a leading minus sign: "-1" is minus one, not one."""
+    value = _one_number(_read(folded), lex, stars=stars)
+    if isinstance(value, int) and re.search(r"(?:^|\s)-\d", folded):
+        return -value
+    return value
+
+
 def _in_range(value: int, lo: int | None, hi: int | None) -> bool:
     return (lo is None or value >= lo) and (hi is None or value <= hi)
 
@@ -190,7 +198,7 @@ def _sms_rating(question: Question, reply: _Reply, lex: _Lexicon) -> Parsed:
     lo, hi = question.scale
     # "4/5", "4 out of 5", "4 de 5": the scale's top is not a second answer.
     folded = re.sub(rf"(\d+)\s*(?:/|out of|de)\s*{hi}(?!\d)", r"\1", reply.folded)
-    return _number_answer(_one_number(_read(folded), lex, stars=True), lo, hi)
+    return _number_answer(_signed_number(folded, lex, stars=True), lo, hi)
 
 
 def _sms_yesno(reply: _Reply, lex: _Lexicon) -> Parsed:
@@ -252,11 +260,7 @@ def _values_for_keys(question: Question, keys: set[str]) -> list[str]:
 
 def _sms_number(question: Question, reply: _Reply, lex: _Lexicon) -> Parsed:
     folded = re.sub(r"(\d),(\d{3})(?!\d)", r"\1\2", reply.folded)  # 1,200 is one number
-    negative = re.search(r"(?:^|\s)-\d", folded) is not None
-    value = _one_number(_read(folded), lex, stars=False)
-    if negative and isinstance(value, int):
-        value = -value
-    return _number_answer(value, question.min, question.max)
+    return _number_answer(_signed_number(folded, lex, stars=False), question.min, question.max)
 
 
 def parse_text(question: Question, text: str) -> Parsed:

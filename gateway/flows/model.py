@@ -7,7 +7,7 @@ Objects here are immutable and hold only checked data; the loader
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -127,6 +127,14 @@ class AlertRule:
 
 
 @dataclass(frozen=True)
+class QuietHours:
+    """The respondent's local hours a survey may be sent in: ``start`` up to ``end``."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
 class Flow:
     id: str
     version: int
@@ -145,6 +153,12 @@ class Flow:
     content_hash: str = ""  # sha256 hex of the file's bytes
     a11: A11Reporting | None = None
     alerts: tuple[AlertRule, ...] = ()
+    # Sending rules (docs/flows.md): None takes the gateway's defaults.
+    quiet_hours: QuietHours | None = None
+    fatigue_days: int | None = None
+    # `consent: required`: on SMS, an opt-in question goes first and nothing more is asked
+    # until the respondent replies YES (docs/flows.md).
+    consent_required: bool = False
 
     @property
     def default_language(self) -> str:

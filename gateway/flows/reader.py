@@ -11,10 +11,17 @@ from datetime import date, datetime, timedelta
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from channels.sms import (
+    HELP_KEYWORDS,
+    START_KEYWORDS,
+    START_KEYWORDS_WHEN_OPTED_OUT,
+    STOP_KEYWORDS,
+)
 from gateway.engine.catalog import available_languages
 from gateway.flows.model import CHANNELS, Channel, Flow, Pra, Question
 from gateway.flows.nodes import position
 from gateway.flows.results import ResultsReader
+from gateway.flows.sending import read_fatigue_days, read_quiet_hours
 
 FLOW_FIELDS = (
     "id",
@@ -32,6 +39,9 @@ FLOW_FIELDS = (
     "questions",
     "a11",
     "alerts",
+    "quiet_hours",
+    "fatigue_days",
+    "consent",
 )
 REQUIRED_FIELDS = ("id", "version", "title", "agency", "questions")
 PRA_FIELDS = ("omb_control_number", "expiration_date", "burden_minutes")
@@ -44,10 +54,16 @@ OMB_NUMBER = re.compile(r"\d{4}-\d{4}")
 DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
 KEYWORD = re.compile(r"[A-Za-z0-9]{2,20}")
 
-#: Words carriers and the gateway keep for opt-out, opt-in and help (see A11.md).
+#: Words carriers and the gateway keep for opt-out, opt-in and help (see A11.md), in
+#: English and Spanish: the SMS channel's own keyword tables, so the two cannot drift.
 RESERVED_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
     | {"START", "UNSTOP", "YES", "HELP", "INFO"}
+    | {"PARAR", "PARE", "ALTO", "CANCELAR", "DETENER", "BAJA", "BASTA", "AYUDA", "SI"}
+    | set(STOP_KEYWORDS)
+    | set(START_KEYWORDS)
+    | set(START_KEYWORDS_WHEN_OPTED_OUT)
+    | set(HELP_KEYWORDS)
 )
 
 
@@ -97,6 +113,12 @@ class FlowReader(ResultsReader):
             questions = self.questions(value["questions"])
         a11 = self.a11_block(value["a11"]) if "a11" in value else None
         alerts = self.alerts(value["alerts"], questions) if "alerts" in value else ()
+        quiet = read_quiet_hours(self, value["quiet_hours"]) if "quiet_hours" in value else None
+        fatigue = (
+            read_fatigue_days(self, value["fatigue_days"]) if "fatigue_days" in value else None
+        )
+
+        consent = self._consent(value["consent"]) if "consent" in value else False
 
         if self.errors or None in (flow_id, version, title, agency, languages, channels, questions):
             return None
@@ -119,9 +141,21 @@ class FlowReader(ResultsReader):
             content_hash=content_hash,
             a11=a11,
             alerts=alerts,
+            quiet_hours=quiet,
+            fatigue_days=fatigue,
+            consent_required=consent,
         )
 
     # ---- top-level fields ----------------------------------------------------------------
+
+    def _consent(self, node: Node) -> bool:
+        text = self.string(node, "consent")
+        if text is None:
+            return False
+        if text not in ("required", "none"):
+            self.error(node, f"consent must be 'required' or 'none', not '{text}'")
+            return False
+        return text == "required"
 
     def _pattern(
         self, node: Node | None, what: str, pattern: re.Pattern[str], rule: str

@@ -4,9 +4,11 @@ Every model module is imported here so that ``Base.metadata`` always holds every
 (for migrations, ``create_all`` and the schema check), whichever module is imported first.
 """
 
-from gateway.store import batch_models  # noqa: F401  (registers its tables on Base)
-from gateway.store import results_models  # noqa: F401  (registers its tables on Base)
-from gateway.store import security_models  # noqa: F401  (registers its tables on Base)
+from gateway.store import (
+    batch_models,  # noqa: F401  (registers its tables on Base)
+    results_models,  # noqa: F401  (registers its tables on Base)
+    security_models,  # noqa: F401  (registers its tables on Base)
+)
 from gateway.store.db import Database, db_of, init_app, normalize_url, upgrade
 from gateway.store.models import (
     Agency,

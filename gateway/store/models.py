@@ -191,6 +191,11 @@ class Survey(Base):
     request_hash: Mapped[str | None] = mapped_column(sa.String(64))
     provider_ref: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     sender: Mapped[str | None] = mapped_column(sa.String(64))
+    # A flow's `consent: required` (gateway.consent): the wording sent, when it was sent,
+    # and when the respondent said yes.
+    consent_text: Mapped[str | None] = mapped_column(sa.String(500))
+    consent_asked_at: Mapped[datetime | None]
+    consent_given_at: Mapped[datetime | None]
 
     agency: Mapped[Agency] = relationship()
     flow_version: Mapped[FlowVersion] = relationship()

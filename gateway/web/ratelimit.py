@@ -7,12 +7,15 @@ each process counts for itself, which is enough for a single-process deployment.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
 
 import redis
+
+log = logging.getLogger(__name__)
 
 
 class RateLimiter(Protocol):
@@ -77,7 +80,13 @@ class RedisRateLimiter:
         pipe = self.client.pipeline()
         pipe.incr(name)
         pipe.expire(name, self.window + 1)
-        count, _ = pipe.execute()
+        try:
+            count, _ = pipe.execute()
+        except redis.RedisError:
+            # Redis down must not take the API down with it (triggers are still accepted
+            # and committed; the sweeper queues them): count nothing until it is back.
+            log.warning("rate limit not counted: Redis unavailable")
+            return None
         if int(count) > self.limit:
             return max(1, int((window + 1) * self.window - now))
         return None

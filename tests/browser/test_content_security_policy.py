@@ -7,9 +7,15 @@ from typing import Any
 
 import pytest
 
+from gateway.api.keys import ensure_agency
+from gateway.dashboard.auth import create_staff
+from gateway.store.db import db_of
 from tests.browser.conftest import Served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+EMAIL = "csp@demo.example.gov"
+PASSWORD = "correct horse battery"
 
 INJECT = """() => {
     const script = document.createElement("script");
@@ -56,3 +62,18 @@ def test_a_script_injected_into_a_page_does_not_run(served: Served, page: Any) -
     page.goto(f"{served.base_url}/dashboard/login")
     assert page.evaluate(INJECT) is False
     assert any("script-src" in text for text in refused)
+
+
+def test_the_signed_in_dashboard_pages_load_with_nothing_refused(served: Served, page: Any) -> None:
+    with db_of(served.app).session() as session:
+        create_staff(session, ensure_agency(session, "demo"), EMAIL, PASSWORD)
+    refused = refusals(page)
+    page.goto(f"{served.base_url}/dashboard/login")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    for path in ("/dashboard/", "/dashboard/flows/office-visit", "/dashboard/deliveries"):
+        page.goto(f"{served.base_url}{path}")
+        assert page.locator("h1").count() == 1, path
+    assert refused == []

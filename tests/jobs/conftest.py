@@ -44,6 +44,7 @@ def queued_gateway(
         twilio_account_sid=ACCOUNT,
         twilio_auth_token="auth-token",
         twilio_phone_number="+12025550100",
+        sms_segments_per_second=0,  # pacing has its own tests (tests/ops/test_pacing.py)
     )
     yield gw
     gw.app.extensions["redis"].close()

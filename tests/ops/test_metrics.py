@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.settings import Settings
 from gateway import create_app, jobs
 from gateway.store.db import db_of
+from gateway.store.models import Message
 from tests.conftest import REDIS_TEST_URL, ROOT
 from tests.ops.slow_jobs import slow_job
 from tests.sms.support import make_gateway
@@ -119,3 +120,16 @@ def test_with_a_multiprocess_directory_metrics_add_up_across_processes(tmp_path:
 def test_without_redis_no_queue_depth_is_reported(client: FlaskClient) -> None:
     samples = scrape(client)
     assert not [key for key in samples if key[0] == "gateway_queue_jobs"]
+
+
+def test_delivery_statuses_reported_by_twilio_are_counted(database_url: str) -> None:
+    gateway = make_gateway(database_url)
+    before = sample("gateway_messages_total", channel="sms", status="delivered")
+    try:
+        gateway.trigger()
+        (opening,) = gateway.messages(Message.direction == "outbound")
+        assert opening.provider_sid is not None
+        assert gateway.status_callback(opening.provider_sid, "delivered").status_code < 300
+    finally:
+        db_of(gateway.app).dispose()
+    assert sample("gateway_messages_total", channel="sms", status="delivered") == before + 1

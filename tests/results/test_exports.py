@@ -160,3 +160,20 @@ def test_the_floip_rows_are_seven_column_arrays_without_contact_details(
 def test_another_agencys_flow_has_no_floip_package(client: FlaskClient, irs_key: str) -> None:
     response = client.get("/api/v1/responses?flow=visit-v2&format=floip", headers=bearer(irs_key))
     assert response.status_code == 404
+
+
+def test_the_csv_has_a_row_for_each_survey_with_its_answers_in_their_columns(
+    client: FlaskClient, dmv_key: str, add_survey: AddSurvey
+) -> None:
+    first = add_survey("visit-v2", WHEN, answers={"trust": "no", "went_poorly": ["ease", "other"]},
+                       context={"office": "Main"})  # fmt: skip
+    second = add_survey("visit-v2", datetime(2026, 10, 6, tzinfo=UTC), status="queued")
+    rows = csv_rows(client, dmv_key)
+    assert [r["id"] for r in rows] == [first, second]
+    assert (rows[0]["trust"], rows[0]["went_poorly"], rows[0]["context.office"]) == (
+        "no",
+        "ease;other",
+        "Main",
+    )
+    assert (rows[1]["status"], rows[1]["trust"], rows[1]["flow_version"]) == ("queued", "", "1")
+    assert rows[0]["created_at"] == "2026-10-05T12:00:00Z"

@@ -103,3 +103,26 @@ def test_an_address_over_the_public_page_limit_gets_429_with_retry_after(
     assert "Please wait a moment" in refused.get_data(as_text=True)
     other = client.get("/dashboard/login", environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(
+    settings: Settings,
+) -> None:
+    proxied = dataclasses.replace(settings, trusted_proxy_hops=1, public_base_url=None)
+    client = create_app(proxied, {"TESTING": True, "PUBLIC_RATE_LIMIT": 1}).test_client()
+    first = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    second = {"X-Forwarded-For": "203.0.113.8"}
+    assert client.get("/dashboard/login", headers=first).status_code == 200
+    assert client.get("/dashboard/login", headers=first).status_code == 429
+    assert client.get("/dashboard/login", headers=second).status_code == 200
+    assert "Strict-Transport-Security" in client.get("/healthz", headers=first).headers
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(settings: Settings) -> None:
+    client = create_app(settings, {"TESTING": True, "PUBLIC_RATE_LIMIT": 1}).test_client()
+    assert (
+        client.get("/dashboard/login", headers={"X-Forwarded-For": "203.0.113.7"}).status_code
+        == 200
+    )
+    spoofed = client.get("/dashboard/login", headers={"X-Forwarded-For": "203.0.113.8"})
+    assert spoofed.status_code == 429

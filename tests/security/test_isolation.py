@@ -23,14 +23,20 @@ from tests.security.conftest import DmvRecords, bearer
 
 #: Endpoints that show no agency's data, so have nothing to isolate.
 PUBLIC = {
+    "api_description.openapi_json": "the API's OpenAPI description",
     "dashboard.login": "the sign-in form",
     "dashboard.static": "stylesheets and images",
     "dashboard.logout": "ends the caller's own session",
+    "dashboard_oidc.login": "sends the browser to the identity provider",
+    "dashboard_oidc.callback": "signs in the staff member the provider names",
 }
 
 #: Endpoint -> the test below that asks it for dmv's data with irs credentials.
 PROBED = {
     "api.surveys.create": "test_triggering_another_agencys_flow_is_answered_as_a_missing_flow",
+    "api.batch.create_batch_view": (
+        "test_a_batch_naming_another_agencys_flow_rejects_it_as_a_missing_flow"
+    ),
     "api.surveys.show": "test_another_agencys_survey_is_answered_as_a_missing_survey",
     "api.responses.index": "test_responses_of_another_agencys_flow_are_empty",
     "api.reports.a11": "test_the_a11_report_of_another_agencys_flow_is_a_missing_flow",
@@ -214,3 +220,18 @@ def test_the_dashboard_lists_only_the_agencys_own_flows(
     html = page.get_data(as_text=True)
     for secret in ("dmv-visit", "hooks.dmv.example.gov", dmv_records.survey_id):
         assert secret not in html
+
+
+def test_a_batch_naming_another_agencys_flow_rejects_it_as_a_missing_flow(
+    client: FlaskClient, irs_key: str, dmv_records: DmvRecords
+) -> None:
+    row = {"channel": "sms", "to": "+12025550123"}
+    body = {"surveys": [{**row, "flow": "dmv-visit"}, {**row, "flow": "abc-zzzzz"}]}
+    response = client.post("/api/v1/surveys/batch", json=body, headers=bearer(irs_key))
+    assert response.status_code == 202
+    answer = response.get_json()
+    assert answer["accepted"] == 0
+    other, absent = answer["rejected"]
+    assert str(other).replace("dmv-visit", "ID").replace("'row': 1", "'row': N") == str(
+        absent
+    ).replace("abc-zzzzz", "ID").replace("'row': 2", "'row': N")

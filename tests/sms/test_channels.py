@@ -119,7 +119,8 @@ def test_a_single_long_paragraph_splits_between_words() -> None:
         ("unstop", "start"),
         ("Sí", "start_if_opted_out"),
         ("info?", "help"),
-        ("stop please", None),
+        ("stop please", "stop"),  # a plain-words request (FCC 2024 consent rule)
+        ("the line did not stop", None),
         ("5", None),
     ],
 )

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flask import request
 from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from gateway.store.db import db_of
 from gateway.store.models import Message
+from gateway.twilio.signature import signature_is_valid
 from tests.sms.support import PUBLIC_BASE_URL, RESPONDENT, Gateway, make_gateway, replies
 
 PARAMS = {"MessageSid": "SM" + "4" * 32, "From": RESPONDENT, "To": "+12025550100", "Body": "hi"}
@@ -55,3 +58,37 @@ def test_the_signature_covers_the_public_url_and_its_query(gateway: Gateway) -> 
         "/twilio/sms", data=PARAMS, headers={"X-Twilio-Signature": internal}
     )
     assert refused.status_code == 403
+
+
+def _checked_by_gateway(gateway: Gateway, path: str, data: object, signature: str) -> bool:
+    settings = gateway.app.extensions["settings"]
+    with gateway.app.test_request_context(
+        path, method="POST", data=data, headers={"X-Twilio-Signature": signature}
+    ):
+        return signature_is_valid(settings, request)
+
+
+def test_the_library_signature_of_repeated_and_non_ascii_parameters_is_accepted(
+    gateway: Gateway,
+) -> None:
+    data = MultiDict([("Body", "Très bien 👍"), ("MediaUrl", "b"), ("MediaUrl", "a")])
+    data.add("From", RESPONDENT)
+    url = PUBLIC_BASE_URL + "/twilio/sms?source=poster"
+    signature = RequestValidator(gateway.auth_token).compute_signature(url, data)
+    assert _checked_by_gateway(gateway, "/twilio/sms?source=poster", data, signature)
+
+
+def test_the_library_signature_of_the_url_with_its_default_port_is_accepted(
+    gateway: Gateway,
+) -> None:
+    with_port = PUBLIC_BASE_URL.replace("example.gov", "example.gov:443") + "/twilio/sms"
+    signature = RequestValidator(gateway.auth_token).compute_signature(with_port, PARAMS)
+    assert with_port.startswith("https://")
+    assert _checked_by_gateway(gateway, "/twilio/sms", PARAMS, signature)
+
+
+def test_a_signature_of_other_parameter_values_is_refused(gateway: Gateway) -> None:
+    signature = RequestValidator(gateway.auth_token).compute_signature(
+        PUBLIC_BASE_URL + "/twilio/sms", {**PARAMS, "Body": "hi!"}
+    )
+    assert not _checked_by_gateway(gateway, "/twilio/sms", PARAMS, signature)

@@ -1,0 +1,128 @@
+"""Batch triggers: seconds to accept ``POST /api/v1/surveys/batch`` of 100,000 rows,
+through the Flask test client, into a throwaway PostgreSQL database, with the accepted
+surveys queued on Redis (chunk jobs; no worker runs, so nothing is sent).
+
+    .venv/bin/python -m bench.batch_triggers                 # 100,000 rows, JSON, 3 runs
+    .venv/bin/python -m bench.batch_triggers --csv --rows 20000 --runs 5
+
+Every row has its own phone number. Prints each run's time (the whole request: parse,
+validate every row, COPY, commit, enqueue) and the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from redis import Redis
+
+from bench.triggers import ADMIN_URL, FLOW
+from config.settings import Settings
+from gateway import create_app, jobs
+from gateway.api.keys import create_api_key, ensure_agency
+from gateway.store.db import db_of, upgrade
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+AREA_CODES = ("202", "212", "303", "312", "404", "415", "512", "617", "703", "713")
+
+
+def numbers(count: int) -> list[str]:
+    """``count`` distinct valid US numbers (555 exchanges across ten area codes)."""
+    return [f"+1{AREA_CODES[n % 10]}555{(n // 10) % 10000:04d}" for n in range(count)]
+
+
+def json_body(count: int) -> bytes:
+    rows = [
+        {"flow": "bench-visit", "channel": "sms", "to": to, "context": {"office": "Springfield"}}
+        for to in numbers(count)
+    ]
+    return json.dumps({"surveys": rows}).encode()
+
+
+def csv_body(count: int) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["flow", "channel", "to", "context.office"])
+    for to in numbers(count):
+        writer.writerow(["bench-visit", "sms", to, "Springfield"])
+    return out.getvalue().encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--csv", action="store_true", help="upload CSV instead of JSON")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+
+    name = f"gw_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        upgrade(url)
+        with tempfile.TemporaryDirectory() as flows:
+            (Path(flows) / "bench-visit.yaml").write_text(FLOW)
+            settings = Settings(
+                database_url=url,
+                redis_url=REDIS_URL,
+                queue_prefix=prefix,
+                secret_key="bench",
+                secret_key_generated=False,
+                flows_dir=Path(flows),
+                environment="test",
+            )
+            app = create_app(settings, {"TESTING": True})
+            with db_of(app).session() as session:
+                _row, key = create_api_key(session, ensure_agency(session, "bench"), "bench")
+            body = csv_body(args.rows) if args.csv else json_body(args.rows)
+            content_type = "text/csv" if args.csv else "application/json"
+            client = app.test_client()
+            times = []
+            for run in range(args.runs):
+                started = time.perf_counter()
+                response = client.post(
+                    "/api/v1/surveys/batch",
+                    data=body,
+                    content_type=content_type,
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                elapsed = time.perf_counter() - started
+                result = response.get_json()
+                assert response.status_code == 202, result
+                assert result["accepted"] == args.rows, result["rejected"][:3]
+                queued = jobs.queue_of(app).count
+                times.append(elapsed)
+                print(
+                    f"run {run + 1}: {elapsed:.2f} s for {args.rows:,} rows ({queued} chunk jobs)"
+                )
+                with db_of(app).engine.begin() as conn:
+                    conn.execute(sa.text("TRUNCATE surveys CASCADE"))
+                for stale in redis.scan_iter(f"*{prefix}*"):
+                    redis.delete(stale)
+            db_of(app).dispose()
+            app.extensions["redis"].close()
+        kind = "CSV" if args.csv else "JSON"
+        print(f"median: {statistics.median(times):.2f} s ({kind}, {args.rows:,} rows)")
+    finally:
+        redis.close()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
