@@ -23,9 +23,9 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from gateway.flow_versions import flow_for_version
+from gateway.flow_versions import flow_for_version_id
 from gateway.flows.model import Flow
-from gateway.store.models import Answer, FlowVersion, Survey
+from gateway.store.models import Answer, Survey
 from gateway.store.results_models import (
     AlertSecret,
     Delivery,
@@ -107,9 +107,8 @@ def _answers(session: Session, survey: Survey) -> dict[str, Any]:
 
 
 def _flow(session: Session, survey: Survey) -> Flow:
-    version = session.get(FlowVersion, survey.flow_version_id)
-    assert version is not None, survey.flow_version_id
-    return flow_for_version(version)
+    # Cached by version id: the version row (its whole YAML text) is not read again.
+    return flow_for_version_id(session, survey.flow_version_id)
 
 
 def plan_deliveries(
@@ -159,9 +158,6 @@ def survey_completed(session: Session, survey: Survey) -> list[Delivery]:
     Calling it again for the same survey records nothing more.
     """
     session.flush()
-    already = session.scalar(sa.select(Delivery.id).where(Delivery.survey_id == survey.id).limit(1))
-    if already is not None:
-        return []
     subscriptions = list(
         session.scalars(
             sa.select(WebhookSubscription)
@@ -174,6 +170,9 @@ def survey_completed(session: Session, survey: Survey) -> list[Delivery]:
     )
     flow = _flow(session, survey)
     if not flow.alerts and not subscriptions:
+        return []  # the common case: nothing to deliver, whatever was delivered before
+    already = session.scalar(sa.select(Delivery.id).where(Delivery.survey_id == survey.id).limit(1))
+    if already is not None:
         return []
     deliveries = plan_deliveries(flow, survey, _answers(session, survey), subscriptions)
     if not deliveries:

@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -150,7 +151,7 @@ def _render(survey: Survey, flow: Flow, step_number: int, lines: tuple[str, ...]
 
 # Built once, with bind parameters: every step of every call runs them. Messages are
 # written with plain INSERTs: the ORM's flush machinery costs more CPU than the statement.
-_MESSAGES = Message.__table__
+_MESSAGES = cast(sa.Table, Message.__table__)
 _CURRENT_STEP = (
     sa.select(Message)
     .where(
@@ -188,31 +189,32 @@ def _speak(
     result: StepResult,
     now: datetime,
     spoken: int | None = None,
+    received: dict[str, object] | None = None,
 ) -> str:
     """Record the step's words as the next TwiML document and render it.
 
-    ``spoken`` is the number of the step the call is at, when the caller read it already.
+    ``spoken`` is the number of the step the call is at, when the caller read it already;
+    ``received`` the row of the caller's input that led here, written just before it.
     """
     if spoken is None:
         spoken = _step_number(current_step(session, survey))
     number = spoken + 1
     lines = tuple(p.text for p in result.prompts if p.text.strip())
-    session.execute(
-        _INSERT_MESSAGE,
-        {
-            "survey_id": survey.id,
-            "agency_id": survey.agency_id,
-            "direction": "outbound",
-            "channel": CHANNEL,
-            "from_addr": survey.sender,
-            "to_addr": survey.contact,
-            "body": "\n".join(lines),
-            "step_key": f"{survey.id}:{number}",
-            "status": SPOKEN,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    document = {
+        "survey_id": survey.id,
+        "agency_id": survey.agency_id,
+        "direction": "outbound",
+        "channel": CHANNEL,
+        "from_addr": survey.sender,
+        "to_addr": survey.contact,
+        "body": "\n".join(lines),
+        "step_key": f"{survey.id}:{number}",
+        "status": SPOKEN,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # Both rows in one statement (one round trip), the caller's input first.
+    session.execute(_INSERT_MESSAGE, [document] if received is None else [received, document])
     conversation.note_unflushed_sends(session, CHANNEL, SPOKEN, 1)
     session.flush()
     return _render(survey, flow, number, lines)
@@ -226,6 +228,7 @@ def _apply(
     settings: Settings,
     now: datetime,
     spoken: int | None = None,
+    received: dict[str, object] | None = None,
 ) -> str:
     state = SessionState.from_dict(survey.state)
     result = step(flow, state, event, max_reprompts=settings.max_reprompts)
@@ -233,7 +236,7 @@ def _apply(
     if result.state.language and result.state.language != survey.language:
         survey.language = result.state.language  # chosen from the language menu
     survey.updated_at = now
-    return _speak(session, survey, flow, result, now, spoken)
+    return _speak(session, survey, flow, result, now, spoken, received)
 
 
 def begin_call(
@@ -253,24 +256,23 @@ def lock_survey(session: Session, survey_id: str) -> Survey | None:
     return session.scalars(_LOCK_SURVEY, {"survey_id": survey_id}).first()
 
 
-def _record_input(session: Session, survey: Survey, call: CallEvent, now: datetime) -> None:
+def _input_row(survey: Survey, call: CallEvent, now: datetime) -> dict[str, object]:
+    """The inbound message row of what the caller pressed, recorded or did not."""
     value = call.event.value
     body = ",".join(value) if isinstance(value, list) else (value or "")
-    session.execute(
-        _INSERT_MESSAGE,
-        {
-            "survey_id": survey.id,
-            "agency_id": survey.agency_id,
-            "direction": "inbound",
-            "channel": CHANNEL,
-            "from_addr": survey.contact,
-            "to_addr": survey.sender,
-            "body": body if call.event.kind != "no_input" else "",
-            "status": RECEIVED if call.event.kind != "no_input" else "no_input",
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
+    return {
+        "survey_id": survey.id,
+        "agency_id": survey.agency_id,
+        "direction": "inbound",
+        "channel": CHANNEL,
+        "from_addr": survey.contact,
+        "to_addr": survey.sender,
+        "body": body if call.event.kind != "no_input" else "",
+        "step_key": None,
+        "status": RECEIVED if call.event.kind != "no_input" else "no_input",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def continue_call(session: Session, call: CallEvent, settings: Settings) -> str:
@@ -299,8 +301,8 @@ def continue_call(session: Session, call: CallEvent, settings: Settings) -> str:
             current,
         )
         return apology(survey.language)
-    _record_input(session, survey, call, now)
-    return _apply(session, survey, flow, call.event, settings, now, spoken=current)
+    received = _input_row(survey, call, now)
+    return _apply(session, survey, flow, call.event, settings, now, current, received)
 
 
 def hang_up(session: Session, survey: Survey, settings: Settings, *, now: datetime) -> None:

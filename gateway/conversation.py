@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,9 +76,9 @@ SurveyLink = Callable[[Survey], str]
 # webhook then neither rebuilds them nor runs them through the ORM's bulk machinery, which
 # cost more CPU per reply than everything else it does.
 
-_MESSAGES = Message.__table__
-_ANSWERS = Answer.__table__
-_OPT_OUTS = OptOut.__table__
+_MESSAGES = cast(sa.Table, Message.__table__)
+_ANSWERS = cast(sa.Table, Answer.__table__)
+_OPT_OUTS = cast(sa.Table, OptOut.__table__)
 
 _OPTED_OUT = (
     sa.select(_OPT_OUTS.c.id).where(_OPT_OUTS.c.contact == sa.bindparam("contact")).limit(1)

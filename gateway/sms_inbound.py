@@ -120,9 +120,11 @@ def _respond(
         if already:  # one confirmation per opt-out: a repeated STOP gets no second one
             return [], None
         return [catalog_message(language, "service.opt_out")], None
-    opted_out = conversation.is_opted_out(session, sms.from_)
+    # Whether the number opted out is asked only where it decides something: not for a
+    # reply to an open survey, the text nearly every webhook carries.
     if keyword is not None and (
-        keyword.kind == "start" or (keyword.kind == "start_if_opted_out" and opted_out)
+        keyword.kind == "start"
+        or (keyword.kind == "start_if_opted_out" and conversation.is_opted_out(session, sms.from_))
     ):
         conversation.opt_in(session, sms.from_)
         return [
@@ -144,7 +146,7 @@ def _respond(
             session, survey, sms.body, now=now, max_reprompts=options.max_reprompts
         )
         return conversation.reply_texts(result, survey, options.survey_link), survey
-    if started is not None and not opted_out:
+    if started is not None and not conversation.is_opted_out(session, sms.from_):
         flow, value = started
         new = _start_by_keyword(session, registry, sms, flow, value, options)
         if new is not None:

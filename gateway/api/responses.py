@@ -18,7 +18,10 @@ from sqlalchemy.orm import selectinload
 
 from gateway.api.auth import current_agency
 from gateway.api.errors import ApiError
-from gateway.api.serializers import csv_cell, survey_json, timestamp
+from gateway.api.serializers import survey_json
+from gateway.exports import floip_api
+from gateway.exports.csv_rows import survey_csv_rows
+from gateway.exports.filters import extra_clauses
 from gateway.flow_versions import flow_for_version
 from gateway.flows.model import CHANNELS, Flow
 from gateway.flows.registry import FlowRegistry
@@ -29,7 +32,6 @@ bp = Blueprint("responses", __name__)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-CSV_BATCH = 500
 CSV_FIXED = ("id", "flow_version", "channel", "language", "status", "created_at", "completed_at")
 
 
@@ -116,6 +118,7 @@ def _query(agency: Agency, filters: Filters) -> sa.Select[Survey]:
         query = query.where(Survey.created_at >= filters.since)
     if filters.until:
         query = query.where(Survey.created_at < filters.until)
+    query = query.where(*extra_clauses(request.args))
     # Oldest first: surveys created while a client pages through land on later pages.
     return query.order_by(Survey.created_at, Survey.id)
 
@@ -127,8 +130,10 @@ def index() -> ResponseReturnValue:
     fmt = request.args.get("format", "json")
     if fmt == "csv":
         return _csv(agency, filters)
+    if fmt in floip_api.FORMATS:
+        return floip_api.respond(agency, _query(agency, filters), fmt)
     if fmt != "json":
-        raise _bad("format", "format must be json or csv")
+        raise _bad("format", "format must be json, csv, floip or floip-data")
     limit = _limit()
     query = _query(agency, filters)
     cursor = request.args.get("cursor")
@@ -182,37 +187,14 @@ def _csv(agency: Agency, filters: Filters) -> Response:
         raise _bad("flow", "format=csv needs flow=ID: the columns are that flow's questions")
     database = db_of(current_app)
     context, questions = _flow_columns(database, agency, filters.flow)
-    query = _query(agency, filters).options(
-        selectinload(Survey.answers), selectinload(Survey.flow_version)
-    )
     header = [*CSV_FIXED, *(f"context.{name}" for name in context), *questions]
-    rows = _csv_rows(database, query, context, questions)
+    rows = survey_csv_rows(database, _query(agency, filters), context, questions)
     filename = f"{filters.flow}-responses.csv"
     return Response(
         _csv_lines(header, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _csv_rows(
-    database: Database, query: sa.Select[Survey], context: list[str], questions: list[str]
-) -> Iterator[list[str]]:
-    """One row per survey, read in batches (a server-side cursor on PostgreSQL)."""
-    with database.session() as session:
-        for survey in session.scalars(query.execution_options(yield_per=CSV_BATCH)):
-            answers = {a.question_id: a.value for a in survey.answers}
-            yield [
-                survey.id,
-                str(survey.flow_version.version),
-                survey.channel,
-                survey.language,
-                survey.status,
-                timestamp(survey.created_at) or "",
-                timestamp(survey.completed_at) or "",
-                *(csv_cell(survey.context.get(name)) for name in context),
-                *(csv_cell(answers.get(q)) for q in questions),
-            ]
 
 
 def _csv_lines(header: list[str], rows: Iterator[list[str]]) -> Iterator[str]:

@@ -137,7 +137,7 @@ def version_times(session: Session, agency_slug: str, flow_id: str) -> tuple[dat
     return first, last
 
 
-def rows(database: Database, surveys: sa.Select[tuple[Survey]], secret_key: str) -> Iterator[str]:
+def rows(database: Database, surveys: sa.Select[Any], secret_key: str) -> Iterator[str]:
     """The response rows of the selected surveys as one JSON array, streamed in chunks."""
     selected = surveys.with_only_columns(Survey.id).order_by(None).subquery()
     query = (

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from gateway.flow_versions import flow_for_version
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.store.db import db_of
-from gateway.store.models import Agency, FlowVersion, Survey, utcnow
+from gateway.store.models import Agency, FlowVersion, utcnow
 
 FORMATS = ("floip", "floip-data")
 
@@ -46,7 +47,7 @@ def _data_url(settings: Settings) -> str:
     return f"{base}{request.path}?{urlencode(args)}"
 
 
-def respond(agency: Agency, surveys: sa.Select[tuple[Survey]], fmt: str) -> ResponseReturnValue:
+def respond(agency: Agency, surveys: sa.Select[Any], fmt: str) -> ResponseReturnValue:
     """The descriptor or the rows of the surveys ``surveys`` selects (one flow's)."""
     flow_id = request.args.get("flow")
     if not flow_id:

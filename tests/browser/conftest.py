@@ -4,7 +4,6 @@ served on 127.0.0.1, with axe-core injected into each page."""
 from __future__ import annotations
 
 import os
-
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass

@@ -4,7 +4,6 @@ description, see ../shared/twilio/README.md), installed into .cache/prism when m
 from __future__ import annotations
 
 import os
-
 import shutil
 import socket
 import subprocess

@@ -31,6 +31,7 @@ class TcpProxy:
             try:
                 client, _ = listener.accept()
             except OSError:
+                listener.close()
                 return  # cut
             upstream = socket.create_connection(self.target)
             with self._lock:
@@ -51,10 +52,15 @@ class TcpProxy:
                     end.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+            source.close()
 
     def cut(self) -> None:
         """Drop every connection and refuse new ones."""
         if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread in accept()
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:

@@ -49,7 +49,9 @@ def gateway(
         twilio_api_base_url=double.url,
     )
     yield gw
-    gw.app.extensions["redis"].close()
+    connection = gw.app.extensions.get("redis")
+    if connection is not None:
+        connection.close()
     db_of(gw.app).dispose()
 
 
