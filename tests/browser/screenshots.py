@@ -32,15 +32,19 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     agency = agency_for(app)
-    agency.trigger()
+    english = agency.trigger()
+    agency.trigger(to="ana@example.gov", language="es")
     with db_of(app).session() as session:
-        email_text = session.scalars(sa.select(Message.body)).one()
-    html = app.extensions["email_sender"].sent[0].email.html
+        email_text = session.scalars(
+            sa.select(Message.body).where(Message.survey_id == english["id"])
+        ).one()
+    sent = app.extensions["email_sender"].sent
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.set_content(html)
-        page.screenshot(path=OUT / "email-en.png", full_page=True)
+        for language, outgoing in zip(("en", "es"), sent, strict=True):
+            page.set_content(outgoing.email.html)
+            page.screenshot(path=OUT / f"email-{language}.png", full_page=True)
         for language in ("en", "es"):
             page.goto(f"{base}/f/office-visit?location=Downtown&lang={language}")
             page.screenshot(path=OUT / f"web-first-{language}.png", full_page=True)
