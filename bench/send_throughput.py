@@ -1,5 +1,6 @@
 """Opening texts sent per second by `gateway worker` processes against a local Twilio
-double (an HTTP server answering 201 at once), PostgreSQL and Redis, pacing off.
+double (an HTTP server answering 201 at once,
+keeping connections open), PostgreSQL and Redis, pacing off.
 
     .venv/bin/python -m bench.send_throughput --workers 1 --surveys 3000
     .venv/bin/python -m bench.send_throughput --workers 4 --surveys 6000
@@ -43,7 +44,7 @@ def main() -> None:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     prefix = f"bench-{uuid.uuid4().hex[:8]}:"
-    double = TwilioDouble()
+    double = TwilioDouble(keep_alive=True)
     redis = Redis.from_url(REDIS_URL)
     try:
         upgrade(url)

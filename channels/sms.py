@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, Protocol, runtime_checkable
 
 from channels.base import SendResult
 from channels.opt_out_phrases import opt_out_request
@@ -78,6 +79,26 @@ class TwilioSms:
             message = self._client.messages.create(to=to, body=body, **sender, **optional)
         return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
 
+    def find_sent(self, to: str, body: str, *, since: datetime) -> SendResult | None:
+        """The message with this body Twilio sent to ``to`` since ``since``, if any.
+
+        Twilio's Messages list, filtered by recipient and ``DateSent>``; the body is
+        compared here (the API cannot filter on it).
+        """
+        with delivery_errors():
+            found = self._client.messages.list(to=to, date_sent_after=since, limit=50)
+        for message in found:
+            if message.body == body:
+                return SendResult(sid=str(message.sid), status=str(message.status or "sent"))
+        return None
+
+
+@runtime_checkable
+class SentLookup(Protocol):
+    """A sender that can say whether a text already went out (after a worker died)."""
+
+    def find_sent(self, to: str, body: str, *, since: datetime) -> SendResult | None: ...
+
 
 @dataclass(frozen=True)
 class SimulatedMessage:
@@ -85,6 +106,7 @@ class SimulatedMessage:
     body: str
     sid: str
     status_callback: str | None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class SimulatedSms:
@@ -101,6 +123,13 @@ class SimulatedSms:
         with self._lock:
             self.sent.append(SimulatedMessage(to, body, sid, status_callback))
         return SendResult(sid=sid, status=self.STATUS)
+
+    def find_sent(self, to: str, body: str, *, since: datetime) -> SendResult | None:
+        with self._lock:
+            for message in self.sent:
+                if (message.to, message.body) == (to, body) and message.at >= since:
+                    return SendResult(sid=message.sid, status=self.STATUS)
+        return None
 
 
 # Keywords are matched against the whole message, ignoring case, surrounding whitespace

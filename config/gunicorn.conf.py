@@ -11,7 +11,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # commit): threads let a worker serve other requests meanwhile, where a sync worker idles.
 # bench/sms_inbound.py and bench/voice_steps.py measure it against 2 sync workers.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Twilio gives a webhook 15 seconds; a request still running after 10 is better ended.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "10"))
 graceful_timeout = 20

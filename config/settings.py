@@ -57,6 +57,9 @@ class Settings:
     # Send pacing (docs/operations.md): 0 turns a limit off.
     sms_segments_per_second: float = 1.0
     calls_per_second: float = 1.0
+    # Seconds a text may stay claimed and unsent before its worker is taken for dead
+    # (gateway/send_claims.py); longer than a send job's timeout.
+    send_claim_timeout: float = 300.0
     # Hold SMS and voice starts to the respondent's daytime (gateway/quiet_hours.py).
     quiet_hours: bool = False
     # OpenID Connect sign-in for staff (e.g. Login.gov); off unless issuer and client are set.
@@ -103,6 +106,7 @@ class Settings:
             log_level=get("LOG_LEVEL") or "INFO",
             sms_segments_per_second=float(get("SMS_SEGMENTS_PER_SECOND") or 1),
             calls_per_second=float(get("CALLS_PER_SECOND") or 1),
+            send_claim_timeout=float(get("SEND_CLAIM_TIMEOUT") or 300),
             # On in production; elsewhere simulated texts should not wait for the morning.
             quiet_hours=_switch(get("QUIET_HOURS"), "QUIET_HOURS", environment == "production"),
             oidc_issuer=(get("OIDC_ISSUER") or "").rstrip("/") or None,

@@ -30,14 +30,15 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue, Retry, SimpleWorker
+from sqlalchemy.orm import Session
 
-from channels.base import DeliveryError, SmsSender
-from channels.sms import SimulatedSms, TwilioSms
+from channels.base import DeliveryError, SendResult, SmsSender
+from channels.sms import SentLookup, SimulatedSms, TwilioSms
 from config.settings import Settings
-from gateway import conversation, pacing, quiet_hours
+from gateway import conversation, pacing, quiet_hours, send_claims
 from gateway.outbound_calls import start_outbound_call
 from gateway.store.db import db_of
-from gateway.store.models import OPEN_STATUSES, Message, Survey, utcnow
+from gateway.store.models import Message, Survey, utcnow
 from gateway.web import invitation
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ RETRY_INTERVALS = [30, 120, 600, 1800]
 #: How often the sweeper runs, and how long a ``queued`` survey may wait for its job.
 SWEEP_SECONDS = 30.0
 STALE_QUEUED = timedelta(minutes=2)
+#: Allowance for the provider's clock when asking what it sent since a claim.
+CLOCK_SLACK = timedelta(minutes=1)
 STATUS_CALLBACK_PATH = "/twilio/sms/status"
 
 JobResult = Retry | None
@@ -186,89 +189,99 @@ def start_sms(survey_id: str) -> JobResult:
             if survey.send_at is not None and survey.send_at > now:
                 return None  # early (clock skew): the sweeper starts it when due
             survey.sender = settings.twilio_messaging_service_sid or settings.twilio_phone_number
-            conversation.begin(
-                session,
-                survey,
-                conversation.survey_flow(survey),
-                now=now,
-                max_reprompts=settings.max_reprompts,
-                survey_link=invitation.survey_link_of(app),
-            )
-    return send_job(survey_id)
+            # begin() flushes once when it records the text: one UPDATE of the survey,
+            # not one before each of its queries.
+            with session.no_autoflush:
+                conversation.begin(
+                    session,
+                    survey,
+                    conversation.survey_flow(survey),
+                    now=now,
+                    max_reprompts=settings.max_reprompts,
+                    survey_link=invitation.survey_link_of(app),
+                )
+        claim = _claim_next(session, survey_id, settings)  # in the start's transaction
+    return _send_claimed(app, survey_id, claim)
 
 
 def send_job(survey_id: str) -> JobResult:
     """Send the survey's pending texts in order, each exactly once."""
     app = _unproxied(current_app)
+    with db_of(app).session() as session:
+        claim = _claim_next(session, survey_id, app.extensions["settings"])
+    return _send_claimed(app, survey_id, claim)
+
+
+def _claim_next(session: Session, survey_id: str, settings: Settings) -> send_claims.Claim | None:
+    """Claim the survey's next text; none left: drop the rest if the survey has closed."""
+    now = utcnow()
+    claim = send_claims.claim_next(
+        session, survey_id, now=now, stale_before=now - claim_timeout(settings)
+    )
+    if claim is None:
+        send_claims.drop_unsent_of_closed(session, survey_id)
+    return claim
+
+
+def _send_claimed(app: Flask, survey_id: str, claim: send_claims.Claim | None) -> JobResult:
+    """Send the claimed text, then the survey's next ones. Recording a text sent and
+    claiming the next take one transaction."""
     settings: Settings = app.extensions["settings"]
     sender = sms_sender_of(app)
     callback = status_callback_url(settings)
     pacing_sender = settings.twilio_messaging_service_sid or settings.twilio_phone_number
-    while True:
-        claimed = _claim_next(app, survey_id)
-        if claimed is None:
-            return None
-        message_id, to, body = claimed
-        wait = pacing.sms_wait(app, pacing_sender, body)
-        if wait > 0:  # over the sender's rate: hand the text back, come back when due
-            _release(app, message_id)
-            queue_of(app).enqueue_in(timedelta(seconds=wait), send_job, survey_id, job_timeout=120)
-            return None
-        try:
-            result = sender.send(to, body, status_callback=callback)
-        except DeliveryError as exc:
-            if _record_failure(app, survey_id, message_id, exc):
-                return Retry(max=MAX_SEND_ATTEMPTS, interval=RETRY_INTERVALS)
-            raise
-        with db_of(app).session() as session:
-            message = session.get(Message, message_id)
-            survey = session.get(Survey, survey_id, with_for_update=True)
-            assert message is not None and survey is not None
-            message.status = result.status
-            message.provider_sid = result.sid
-            message.error_code = None
-            conversation.mark_sent(survey, utcnow())
-
-
-def _claim_next(app: Flask, survey_id: str) -> tuple[int, str, str] | None:
-    """Take the survey's next pending text, or drop the rest when the survey has closed."""
-    with db_of(app).session() as session:
-        survey = session.get(Survey, survey_id)
-        if survey is None:
-            return None
-        while True:
-            message = session.scalars(
-                sa.select(Message)
-                .where(
-                    Message.survey_id == survey_id,
-                    Message.direction == "outbound",
-                    Message.status == conversation.PENDING,
+    database = db_of(app)
+    while claim is not None:
+        found = None
+        if claim.stale_since is not None:  # its worker died mid-send: did the text go out?
+            try:
+                found = _find_sent(sender, claim)
+            except DeliveryError as exc:
+                log.warning("survey %s: cannot ask whether a text went out: %s", survey_id, exc)
+                with database.session() as session:
+                    send_claims.keep_stale(session, claim.message_id, claim.stale_since)
+                if exc.retryable:
+                    return Retry(max=MAX_SEND_ATTEMPTS, interval=RETRY_INTERVALS)
+                raise
+        if found is None:
+            wait = pacing.sms_wait(app, pacing_sender, claim.body)
+            if wait > 0:  # over the sender's rate: hand the text back, come back when due
+                with database.session() as session:
+                    send_claims.release(session, claim.message_id)
+                queue_of(app).enqueue_in(
+                    timedelta(seconds=wait), send_job, survey_id, job_timeout=120
                 )
-                .order_by(Message.id)
-                .limit(1)
-            ).first()
-            if message is None:
                 return None
-            if survey.status not in OPEN_STATUSES:
-                message.status = conversation.DROPPED
-                continue
-            taken = session.execute(
-                sa.update(Message)
-                .where(Message.id == message.id, Message.status == conversation.PENDING)
-                .values(status=conversation.CLAIMED, attempts=Message.attempts + 1)
+            try:
+                found = sender.send(claim.to, claim.body, status_callback=callback)
+            except DeliveryError as exc:
+                if _record_failure(app, survey_id, claim.message_id, exc):
+                    return Retry(max=MAX_SEND_ATTEMPTS, interval=RETRY_INTERVALS)
+                raise
+        with database.session() as session:
+            send_claims.mark_sent(
+                session,
+                survey_id,
+                claim.message_id,
+                sid=found.sid,
+                status=found.status,
+                now=utcnow(),
             )
-            if getattr(taken, "rowcount", 0) == 1:
-                return message.id, message.to_addr or survey.contact, message.body
+            claim = _claim_next(session, survey_id, settings)
+    return None
 
 
-def _release(app: Flask, message_id: int) -> None:
-    """Put a claimed, unsent text back, as if it had not been claimed."""
-    with db_of(app).session() as session:
-        session.execute(
-            sa.update(Message)
-            .where(Message.id == message_id, Message.status == conversation.CLAIMED)
-            .values(status=conversation.PENDING, attempts=Message.attempts - 1)
-        )
+def claim_timeout(settings: Settings) -> timedelta:
+    """How long a claimed text may stay unsent before its worker is taken for dead."""
+    return timedelta(seconds=settings.send_claim_timeout)
+
+
+def _find_sent(sender: SmsSender, claim: send_claims.Claim) -> SendResult | None:
+    """The provider's record of a taken-over text, or None when it did not go out."""
+    assert claim.stale_since is not None
+    if not isinstance(sender, SentLookup):
+        raise DeliveryError("no-lookup", "this sender cannot say what it sent", retryable=False)
+    return sender.find_sent(claim.to, claim.body, since=claim.stale_since - CLOCK_SLACK)
 
 
 def _record_failure(app: Flask, survey_id: str, message_id: int, exc: DeliveryError) -> bool:
@@ -329,12 +342,15 @@ STARTERS: dict[str, Callable[[str], JobResult]] = {
 class SweepResult:
     started: list[str] = field(default_factory=list)
     expired: int = 0
+    #: Surveys whose text a dead worker held, handed to a send job again.
+    resent: list[str] = field(default_factory=list)
 
 
 def sweep(
     app: Flask, now: datetime | None = None, *, scheduled_grace: timedelta | None = None
 ) -> SweepResult:
-    """Start due and stranded surveys, and expire overdue ones.
+    """Start due and stranded surveys, resend texts held by dead workers (after asking
+    the provider whether they went out), and expire overdue ones.
 
     ``scheduled_grace``: how long past ``send_at`` a ``scheduled`` survey is left to rq's
     scheduler before the sweeper starts it itself (none without Redis).
@@ -365,8 +381,13 @@ def sweep(
         outcome.expired = conversation.expire_due(
             session, now=now, max_reprompts=settings.max_reprompts
         )
+        outcome.resent = send_claims.surveys_with_stale_claims(
+            session, now - claim_timeout(settings)
+        )
     for survey_id in outcome.started:
         enqueue_start(app, survey_id, None)
+    for survey_id in outcome.resent:  # a worker died holding a text: reconcile, then send
+        enqueue_send(app, survey_id)
     return outcome
 
 

@@ -22,6 +22,7 @@ from gateway.reports.queries import (
     respondent_counts,
     scope,
     was_delivered,
+    without_jit,
 )
 from gateway.store.models import Answer, Survey
 
@@ -83,6 +84,7 @@ def activity(session: Session, clauses: list[sa.ColumnElement[bool]]) -> list[Da
     One scan of the surveys (and one semi-join for respondents) serves both the timeline
     and the funnel.
     """
+    without_jit(session)
     day = _day(session).label("day")
     groups: list[Any] = [day, Survey.channel]
     query = (
@@ -240,6 +242,7 @@ def breakdowns(
     One query groups by every context name at once; each name's table is then summed
     from those (few) groups.
     """
+    without_jit(session)
     keys = breakdown_keys(flow)
     headline = _headline(flow)
     values = [Survey.context[key].as_string().label(f"k{n}") for n, key in enumerate(keys)]
@@ -324,6 +327,7 @@ def filter_choices(
     session: Session, agency_id: int, flow_id: str, filters: Filters
 ) -> dict[str, list[str]]:
     """The languages and locations of the flow's surveys in the date range, for the form."""
+    without_jit(session)
     location = location_of().label("location")
     rows = session.execute(
         sa.select(Survey.language, location)

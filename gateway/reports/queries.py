@@ -40,6 +40,17 @@ def resolve_flow(
     return flow_for_version(version) if version is not None else None
 
 
+def without_jit(session: Session) -> None:
+    """Turn PostgreSQL's JIT compilation off for the rest of the transaction.
+
+    The planner overestimates these aggregates (JSON expressions, semi-joins) and would
+    compile each one, which costs 0.3-0.4 s: more than the compiled code saves on the
+    hundred thousand surveys of a quarter.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL jit = off"))
+
+
 def scope(
     agency_id: int, flow_id: str, start: datetime | None, end: datetime | None
 ) -> list[sa.ColumnElement[bool]]:
@@ -87,6 +98,7 @@ def respondent_counts(
     the database answers it with a (parallel) semi-join on the answered-answers index,
     where a correlated EXISTS per row would run serially.
     """
+    without_jit(session)
     query = (
         sa.select(*groups)
         .add_columns(sa.func.count())
@@ -98,6 +110,7 @@ def respondent_counts(
 
 def channel_counts(session: Session, clauses: list[sa.ColumnElement[bool]]) -> list[ChannelCounts]:
     """Customers, opportunities and respondents per channel (and in person or not)."""
+    without_jit(session)
     in_person = sa.case((is_in_person(), 1), else_=0).label("in_person")
     groups: list[Any] = [Survey.channel, in_person]
     query = (
@@ -129,6 +142,7 @@ def answer_counts(
     """
     if not question_ids:
         return {}
+    without_jit(session)
     value_text = sa.cast(Answer.value, sa.Text)
     query = (
         sa.select(Answer.question_id, value_text, sa.func.count())
@@ -149,6 +163,7 @@ def respondent_answers(
     session: Session, clauses: list[sa.ColumnElement[bool]]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(survey id, {question id: value}) of each respondent, oldest survey first, streamed."""
+    without_jit(session)
     query = (
         sa.select(Survey.id, Answer.question_id, Answer.value)
         .join(Answer, Answer.survey_id == Survey.id)

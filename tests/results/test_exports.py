@@ -177,3 +177,29 @@ def test_the_csv_has_a_row_for_each_survey_with_its_answers_in_their_columns(
     )
     assert (rows[1]["status"], rows[1]["trust"], rows[1]["flow_version"]) == ("queued", "", "1")
     assert rows[0]["created_at"] == "2026-10-05T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (4.5, "4.5"),
+        (-2, "-2"),
+        (True, "yes"),
+        (None, ""),
+        ([1, "a", True], "1;a;True"),
+        ("naïve\ttab\nline", "naïve\ttab\nline"),
+        ("-5", "'-5"),
+    ],
+)
+def test_each_kind_of_context_value_reads_in_the_csv_as_written(
+    client: FlaskClient, dmv_key: str, add_survey: AddSurvey, value: object, cell: str
+) -> None:
+    add_survey("visit-v2", WHEN, context={"office": value})
+    assert csv_rows(client, dmv_key)[0]["context.office"] == cell
+
+
+def test_a_csv_time_keeps_its_microseconds(
+    client: FlaskClient, dmv_key: str, add_survey: AddSurvey
+) -> None:
+    add_survey("visit-v2", WHEN.replace(microsecond=120))
+    assert csv_rows(client, dmv_key)[0]["created_at"] == "2026-10-05T12:00:00.000120Z"
