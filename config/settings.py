@@ -58,7 +58,7 @@ class Settings:
     sms_segments_per_second: float = 1.0
     calls_per_second: float = 1.0
     # Seconds a text may stay claimed and unsent before its worker is taken for dead
-    # (gateway/send_claims.py); longer than a send job's timeout.
+    # (gateway/send_claims.py); well above one request to Twilio (10 s at most).
     send_claim_timeout: float = 300.0
     # Hold SMS and voice starts to the respondent's daytime (gateway/quiet_hours.py).
     quiet_hours: bool = False

@@ -15,7 +15,9 @@ Jobs take ids, reload what they need inside the app context (``gateway worker`` 
 the app once), close their database session before calling the provider, and let
 exceptions propagate to rq. Only a retryable :class:`DeliveryError` is retried: the job
 returns an rq :class:`~rq.Retry` with backoff. A retry never texts the same prompt twice:
-each prompt is a ``Message`` row, claimed once before it is sent and marked sent after.
+each prompt is a ``Message`` row, claimed once before it is sent and marked sent after
+(:mod:`gateway.send_claims`). A text whose worker died holding it is taken over after
+``SEND_CLAIM_TIMEOUT`` and sent only if Twilio's Messages list does not show it sent.
 """
 
 from __future__ import annotations
