@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 ACCOUNT = "AC" + "7" * 32
 RATE = 4.0  # segments a second
 SURVEYS = 16
-JITTER = 0.3  # seconds between a grant and the double's stamp, on a loaded machine
+JITTER = 0.75  # seconds between a grant and the double's stamp, on a loaded machine
 
 
 @pytest.fixture
