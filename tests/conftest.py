@@ -14,7 +14,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from config.settings import Settings
 from gateway import create_app
-from gateway.store.db import make_engine, upgrade
+from gateway.api.keys import create_api_key, ensure_agency
+from gateway.store.db import db_of, make_engine, upgrade
 from gateway.store.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +101,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     engine.dispose()
+
+
+def new_key(app: Flask, slug: str) -> str:
+    """A new API key for the agency ``slug`` (created if new)."""
+    with db_of(app).session() as session:
+        agency = ensure_agency(session, slug, name=slug.upper())
+        return create_api_key(session, agency, "tests")[1]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def dmv_key(app: Flask) -> str:
+    return new_key(app, "dmv")
+
+
+@pytest.fixture
+def irs_key(app: Flask) -> str:
+    return new_key(app, "irs")

@@ -16,8 +16,7 @@ from werkzeug.test import TestResponse
 
 from config.settings import Settings
 from gateway import jobs
-from gateway.api.keys import create_api_key, ensure_agency
-from gateway.store.db import db_of
+from tests.conftest import bearer
 
 VISIT = """\
 id: office-visit
@@ -111,26 +110,6 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, datetime | None
 
     monkeypatch.setattr(jobs, "enqueue_start", record)
     return calls
-
-
-def new_key(app: Flask, slug: str) -> str:
-    with db_of(app).session() as session:
-        agency = ensure_agency(session, slug, name=slug.upper())
-        return create_api_key(session, agency, "tests")[1]
-
-
-@pytest.fixture
-def dmv_key(app: Flask) -> str:
-    return new_key(app, "dmv")
-
-
-@pytest.fixture
-def irs_key(app: Flask) -> str:
-    return new_key(app, "irs")
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 VALID = {

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from gateway.store.db import db_of
 from gateway.store.models import ApiKey, utcnow
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 
 
 def test_a_request_without_a_key_is_refused_with_a_bearer_challenge(client: FlaskClient) -> None:

@@ -13,7 +13,7 @@ from gateway import create_app
 from gateway.cli import main
 from gateway.store.db import Database, db_of
 from gateway.store.models import Agency, ApiKey
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 
 
 def create_key(database_url: str, *args: str) -> str:

@@ -8,7 +8,8 @@ from datetime import datetime
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.api.conftest import VALID, bearer
+from tests.api.conftest import VALID
+from tests.conftest import bearer
 
 Trigger = Callable[..., TestResponse]
 Enqueued = list[tuple[str, datetime | None]]

@@ -17,7 +17,7 @@ from config.settings import Settings
 from gateway import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
-from tests.api.conftest import bearer, new_key
+from tests.conftest import bearer, new_key
 
 Trigger = Callable[..., TestResponse]
 

@@ -10,7 +10,7 @@ from werkzeug.test import TestResponse
 
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Message, Survey, utcnow
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 
 Trigger = Callable[..., TestResponse]
 

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from gateway.store.db import db_of
 from gateway.store.models import OptOut, Survey, utcnow
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 
 Trigger = Callable[..., TestResponse]
 Enqueued = list[tuple[str, datetime | None]]

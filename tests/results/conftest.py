@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from config.settings import Settings
 from gateway import create_app
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway.api.keys import ensure_agency
 from gateway.flow_versions import flow_source, record_flow_version
 from gateway.flows.registry import FlowRegistry
 from gateway.store.db import db_of
@@ -154,26 +154,6 @@ def app(settings: Settings) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def new_key(app: Flask, slug: str) -> str:
-    with db_of(app).session() as session:
-        agency = ensure_agency(session, slug, name=slug.upper())
-        return create_api_key(session, agency, "tests")[1]
-
-
-@pytest.fixture
-def dmv_key(app: Flask) -> str:
-    return new_key(app, "dmv")
-
-
-@pytest.fixture
-def irs_key(app: Flask) -> str:
-    return new_key(app, "irs")
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture

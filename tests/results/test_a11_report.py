@@ -11,7 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from gateway.reports.a11 import SUBMISSION_HEADER
-from tests.results.conftest import AddSurvey, bearer
+from tests.conftest import bearer
+from tests.results.conftest import AddSurvey
 
 Q1 = "/api/v1/reports/a11?flow=visit-v2&fiscal_year=2027&quarter=1"
 

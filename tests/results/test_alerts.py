@@ -22,7 +22,8 @@ from gateway.store.db import db_of
 from gateway.store.models import Survey
 from gateway.store.results_models import Delivery
 from gateway.web.invitation import email_sender_of
-from tests.results.conftest import AddSurvey, bearer
+from tests.conftest import bearer
+from tests.results.conftest import AddSurvey
 
 HOOK = "https://hooks.dmv.example.gov/recovery"
 SUBSCRIBER = "https://crm.dmv.example.gov/events"

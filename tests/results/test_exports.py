@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from tests.results.conftest import AddSurvey, bearer
+from tests.conftest import bearer
+from tests.results.conftest import AddSurvey
 
 WHEN = datetime(2026, 10, 5, 12, tzinfo=UTC)
 

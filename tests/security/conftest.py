@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from config.settings import Settings
 from gateway import create_app
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway.api.keys import ensure_agency
 from gateway.dashboard.auth import create_staff
 from gateway.flow_versions import flow_source, record_flow_version
 from gateway.flows.registry import FlowRegistry
@@ -84,25 +84,6 @@ def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings, {"TESTING": True})
     yield app
     db_of(app).dispose()
-
-
-def new_key(app: Flask, slug: str) -> str:
-    with db_of(app).session() as session:
-        return create_api_key(session, ensure_agency(session, slug), "tests")[1]
-
-
-@pytest.fixture
-def dmv_key(app: Flask) -> str:
-    return new_key(app, "dmv")
-
-
-@pytest.fixture
-def irs_key(app: Flask) -> str:
-    return new_key(app, "irs")
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from config.settings import Settings
 from gateway import create_app
 from gateway.api.keys import KEY_PREFIX, generate_key
 from gateway.cli import main
-from tests.security.conftest import bearer
+from tests.conftest import bearer
 
 
 def gateway(url: str, *args: str) -> Result:

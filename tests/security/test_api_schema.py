@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import positive_data_acceptance
 
 from gateway.api.openapi import description
-from tests.security.conftest import bearer
+from tests.conftest import bearer
 
 
 def test_the_description_is_served_without_a_key(client: FlaskClient) -> None:

@@ -6,7 +6,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import Settings
-from tests.security.conftest import add_staff, bearer, sign_in
+from tests.conftest import bearer
+from tests.security.conftest import add_staff, sign_in
 from tests.security.test_api_keys import create_key, gateway
 
 

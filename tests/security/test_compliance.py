@@ -12,7 +12,7 @@ from flask import Flask
 from config.settings import Settings
 from gateway import create_app
 from gateway.flows.loader import load_flow_text
-from tests.security.conftest import bearer, new_key
+from tests.conftest import bearer, new_key
 
 WITH_KEYWORD = """\
 id: poster

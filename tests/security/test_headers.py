@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from config.settings import Settings
 from gateway import create_app
 from gateway.security_headers import CONTENT_SECURITY_POLICY
-from tests.security.conftest import add_staff, bearer, new_key, sign_in
+from tests.conftest import bearer, new_key
+from tests.security.conftest import add_staff, sign_in
 
 PATHS = [
     "/healthz",

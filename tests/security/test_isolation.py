@@ -19,7 +19,8 @@ from werkzeug.test import TestResponse
 
 from gateway.store.db import db_of
 from gateway.store.results_models import AlertSecret, WebhookSubscription
-from tests.security.conftest import DmvRecords, bearer
+from tests.conftest import bearer
+from tests.security.conftest import DmvRecords
 
 #: Endpoints that show no agency's data, so have nothing to isolate.
 PUBLIC = {
