@@ -203,25 +203,6 @@ def survey_flow(survey: Survey) -> Flow:
 # -- recording -------------------------------------------------------------------------
 
 
-def record_inbound(
-    session: Session, *, sid: str, from_: str, to: str, body: str, survey: Survey | None
-) -> Message:
-    message = Message(
-        survey_id=survey.id if survey else None,
-        agency_id=survey.agency_id if survey else None,
-        direction="inbound",
-        channel="sms",
-        from_addr=from_,
-        to_addr=to,
-        body=body,
-        provider_sid=sid,
-        status="received",
-    )
-    session.add(message)
-    session.flush()
-    return message
-
-
 def record_inbound_once(
     session: Session, *, sid: str, from_: str, to: str, body: str, survey: Survey | None
 ) -> int | None:

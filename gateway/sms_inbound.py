@@ -256,11 +256,12 @@ def _start_by_keyword(
 ) -> tuple[Survey, list[Message]] | None:
     """Create and begin a survey of ``flow`` for the texting number, as a trigger would."""
     if len(flow.context) > 1 or (flow.context and not value) or (value and not flow.context):
+        # The value is message text: the log says whether one came, never what it was.
         log.info(
-            "start keyword for flow %s refused: it needs %s, the message gave %r",
+            "start keyword for flow %s refused: it needs %s, the message gave %s",
             flow.id,
             ", ".join(flow.context) or "no value",
-            value,
+            "a value" if value else "none",
         )
         return None
     agency = ensure_agency(session, flow.agency)
@@ -270,7 +271,8 @@ def _start_by_keyword(
     try:
         request = validate_trigger(payload, agency, registry, options.now.date(), now=options.now)
     except TriggerError as exc:
-        log.info("start keyword for flow %s refused: %s", flow.id, exc.message)
+        # The message may quote the texting number; the code and field say enough.
+        log.info("start keyword for flow %s refused: %s (%s)", flow.id, exc.code, exc.field)
         return None
     version = record_flow_version(session, flow, flow_source(flow))
     survey = create_survey(session, request, agency, version, now=options.now)

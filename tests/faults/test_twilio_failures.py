@@ -6,18 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from redis import Redis
 
 from gateway import jobs
-from gateway.store.db import db_of
 from gateway.store.models import Message, Survey
-from tests.conftest import REDIS_TEST_URL
 from tests.ops.twilio_double import TwilioDouble
-from tests.sms.support import Gateway, make_gateway
+from tests.sms.support import Gateway
 
 pytestmark = [pytest.mark.faults, pytest.mark.redis]
 
-ACCOUNT = "AC" + "9" * 32
 TO = "+12025550191"
 
 
@@ -29,27 +25,9 @@ def double() -> Iterator[TwilioDouble]:
 
 
 @pytest.fixture
-def gateway(
-    database_url: str, queue_prefix: str, double: TwilioDouble, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Gateway]:
+def gateway(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> Gateway:
     monkeypatch.setattr(jobs, "RETRY_INTERVALS", [0])  # the backoff's length is not tested here
-    gw = make_gateway(
-        database_url,
-        redis_url=REDIS_TEST_URL,
-        queue_prefix=queue_prefix,
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token="auth-token",
-        twilio_phone_number="+12025550100",
-        twilio_api_base_url=double.url,
-        sms_segments_per_second=0,
-    )
-    yield gw
-    connection = Redis.from_url(REDIS_TEST_URL)
-    for key in connection.scan_iter(f"*{queue_prefix}*"):
-        connection.delete(key)
-    connection.close()
-    gw.app.extensions["redis"].close()
-    db_of(gw.app).dispose()
+    return gateway
 
 
 def test_server_errors_are_retried_and_the_text_arrives_once(

@@ -13,18 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis import Redis
 
-from gateway.store.db import db_of
 from gateway.store.models import Message, Survey
 from tests.conftest import REDIS_TEST_URL
+from tests.faults.conftest import ACCOUNT
 from tests.ops.twilio_double import TwilioDouble
 from tests.ops.workers import wait_for, workers
-from tests.sms.support import FLOWS, Gateway, make_gateway
+from tests.sms.support import FLOWS, Gateway
 
 pytestmark = [pytest.mark.faults, pytest.mark.redis, pytest.mark.slow]
 
-ACCOUNT = "AC" + "7" * 32
 TO = "+12025550192"
 CLAIM_TIMEOUT = 1.0
 
@@ -34,27 +32,6 @@ def double() -> Iterator[TwilioDouble]:
     server = TwilioDouble(hang=20.0)  # the first worker is killed long before an answer
     yield server
     server.close()
-
-
-@pytest.fixture
-def gateway(database_url: str, queue_prefix: str, double: TwilioDouble) -> Iterator[Gateway]:
-    gw = make_gateway(
-        database_url,
-        redis_url=REDIS_TEST_URL,
-        queue_prefix=queue_prefix,
-        twilio_account_sid=ACCOUNT,
-        twilio_auth_token="auth-token",
-        twilio_phone_number="+12025550100",
-        twilio_api_base_url=double.url,
-        sms_segments_per_second=0,
-    )
-    yield gw
-    connection = Redis.from_url(REDIS_TEST_URL)
-    for key in connection.scan_iter(f"*{queue_prefix}*"):
-        connection.delete(key)
-    connection.close()
-    gw.app.extensions["redis"].close()
-    db_of(gw.app).dispose()
 
 
 @pytest.fixture
