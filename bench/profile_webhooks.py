@@ -11,8 +11,10 @@ the measured requests also run under cProfile and the costliest functions are pr
         [--profile] [--top 40] [--sort tottime|cumulative] [--only sms|voice]
 
 Phases: ``sms`` (every respondent answers six questions, round-robin, as in
-bench/sms_inbound.py), ``voice-answer`` (new calls arrive) and ``voice-steps`` (those calls
-go on, as in bench/voice_steps.py). Needs PostgreSQL (TEST_POSTGRES_URL).
+bench/sms_inbound.py; then as many others with the quick path off, the general path's
+cost, and the CPU the PostgreSQL server spent on each), ``voice-answer`` (new calls
+arrive) and ``voice-steps`` (those calls go on, as in bench/voice_steps.py). Needs
+PostgreSQL (TEST_POSTGRES_URL) on this machine.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
@@ -170,12 +173,23 @@ def profile_sms(args: argparse.Namespace, database_url: str, bare: WsgiApp) -> N
     engine = sa.create_engine(database_url)
     warm = sms_inbound.clone_surveys(engine, template, "901", 20)
     numbers = sms_inbound.clone_surveys(engine, template, "902", args.respondents)
+    others = sms_inbound.clone_surveys(engine, template, "903", args.respondents)
     engine.dispose()
     app = gateway_app(env)
     measure("sms warm-up", app, signed_environs(sms_inbound.replies(warm)), None)
     posts = sms_inbound.replies(numbers)
     print("SMS replies (bench/flows/bench-survey.yaml, six answers per respondent):")
+    server = sms_inbound.backend_seconds(database_url)
     report(args, "gateway", app, signed_environs(posts))
+    server = sms_inbound.backend_seconds(database_url) - server
+    print(f"  {'':14} PostgreSQL CPU {server * 1000 / len(posts):6.2f} ms/req (its processes)")
+    # The same replies with the quick path off: what the general (ORM) path costs.
+    with mock.patch("gateway.twilio.sms.quick_reply", return_value=None):
+        general = sms_inbound.replies(others)
+        server = sms_inbound.backend_seconds(database_url)
+        measure("general path", app, signed_environs(general), None)
+        server = sms_inbound.backend_seconds(database_url) - server
+    print(f"  {'':14} PostgreSQL CPU {server * 1000 / len(general):6.2f} ms/req (its processes)")
     measure("bare warm-up", bare, signed_environs(posts[:50]), None)
     report(args, "bare", bare, signed_environs(posts))
     db_of(app).dispose()

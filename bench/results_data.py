@@ -1,5 +1,7 @@
 """Results at scale: N completed surveys in PostgreSQL, then the A-11 report, each dashboard
-page's queries and the CSV exports, timed, with the process's peak memory.
+page's queries (and the flow page's range queries against their previous form,
+bench/results_baseline.py, in the same run) and the CSV exports, timed, with the process's
+peak memory.
 
 Run: .venv/bin/python bench/results_data.py --surveys 1000000
 (creates a throwaway database next to TEST_POSTGRES_URL's, dropped at the end unless --keep;
@@ -41,6 +43,10 @@ from gateway.reports.report import a11_report, submission_csv
 from gateway.store.db import Database, db_of, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import results_baseline as baseline  # noqa: E402
+
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FLOW_ID = "a11-v2-post-transaction"
 #: The surveys are spread evenly over eight quarters, FY2025 Q1 to FY2026 Q4 (two years):
@@ -56,7 +62,18 @@ BATCH = 50_000
 
 
 def peak_mb() -> float:
-    """The process's peak resident memory so far (Linux reports KiB)."""
+    """The process's peak resident memory so far, in MiB.
+
+    Linux's ``VmHWM`` starts afresh when a program is executed; ``ru_maxrss`` would carry
+    over the peak of the parent that started it (the generator's), so it is the fallback.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -79,6 +96,18 @@ def _copy(connection: Any, table: str, columns: list[str], rows: Iterator[tuple[
             copy.write_row(row)
 
 
+def _contact_columns(database: Database) -> tuple[str, dict[str, str]]:
+    """The stored form of the surveys' (one, made-up) phone number, and any hash column:
+    sealed with the gateway's contact key where the store seals contacts."""
+    number = "+12025550123"
+    columns = {c["name"] for c in sa.inspect(database.engine).get_columns("surveys")}
+    if "contact_hash" not in columns:
+        return number, {}
+    from gateway.privacy.contacts import contact_hash, seal
+
+    return seal(number), {"contact_hash": contact_hash(number)}
+
+
 def generate(database: Database, agency_id: int, version_id: int, count: int) -> None:
     """``count`` completed surveys over two years, with trust, drivers and comments."""
     rng = random.Random(2027)
@@ -86,10 +115,12 @@ def generate(database: Database, agency_id: int, version_id: int, count: int) ->
     survey_cols = [
         "id", "agency_id", "flow_version_id", "flow_id", "channel", "contact", "language",
         "context", "status", "state", "created_at", "updated_at", "sent_at", "started_at",
-        "completed_at",
+        "completed_at", "first_answered_at",
     ]  # fmt: skip
+    contact, extra = _contact_columns(database)
+    survey_cols += list(extra)
     answer_cols = ["survey_id", "question_id", "raw", "value", "outcome", "created_at",
-                   "updated_at"]  # fmt: skip
+                   "updated_at", "survey_created_at"]  # fmt: skip
     raw = database.engine.raw_connection()
     try:
         done = 0
@@ -105,9 +136,10 @@ def generate(database: Database, agency_id: int, version_id: int, count: int) ->
                 if channel == "web" and rng.random() < 0.3:
                     context["location"] = "kiosk-" + str(rng.randrange(5))
                 completed = created + timedelta(minutes=3)
-                surveys.append((sid, agency_id, version_id, FLOW_ID, channel, "+12025550123",
+                surveys.append((sid, agency_id, version_id, FLOW_ID, channel, contact,
                                 rng.choice(["en", "en", "es"]), json.dumps(context), "completed",
-                                "{}", created, completed, created, created, completed))  # fmt: skip
+                                "{}", created, completed, created, created, completed, completed,
+                                *extra.values()))  # fmt: skip
                 trust = "yes" if rng.random() < 0.7 else "no"
                 picked = rng.sample(DRIVERS, rng.randrange(1, 3))
                 follow = "went_well" if trust == "yes" else "went_poorly"
@@ -117,13 +149,14 @@ def generate(database: Database, agency_id: int, version_id: int, count: int) ->
                     rows.append(("comment", comment, json.dumps(comment)))
                 for question_id, raw_text, value in rows:
                     answers.append((sid, question_id, raw_text, value, "answered", completed,
-                                    completed))  # fmt: skip
+                                    completed, created))  # fmt: skip
             _copy(raw, "surveys", survey_cols, iter(surveys))
             _copy(raw, "answers", answer_cols, iter(answers))
             raw.commit()
             done += size
             print(f"  {done:>9,} surveys written", flush=True)
         driver = raw.driver_connection
+        assert driver is not None
         driver.autocommit = True  # VACUUM runs outside a transaction
         driver.execute("VACUUM ANALYZE")
         driver.autocommit = False  # the connection goes back to the pool
@@ -203,6 +236,8 @@ def run(url: str, name: str, count: int | None, parts: list[str]) -> None:
         for label, filters in (("90 days", window), ("all time", dash.Filters())):
             print(f"dashboard page queries, {label} (median of 3)")
             _page(database, flow, agency_id, filters)
+        print("the flow page's range queries against the previous ones, 90 days")
+        _compare(database, flow, agency_id, window)
     if "export" in parts:
         if count is not None or len(parts) > 1:
             database.dispose()
@@ -227,7 +262,7 @@ def _exports(app: Any, database: Database, flow: Any, agency_id: int, key: str) 
         since, until = QUARTER.start.date().isoformat(), QUARTER.end.date().isoformat()
         url = f"/api/v1/responses?flow={FLOW_ID}&format=csv&since={since}&until={until}"
         response = client.get(url, headers=headers)
-        for chunk in response.response:  # type: ignore[attr-defined]
+        for chunk in response.response:
             yield chunk.decode() if isinstance(chunk, bytes) else chunk
 
     _csv_rate(f"GET /api/v1/responses?format=csv, {QUARTER}", responses_csv)
@@ -236,7 +271,7 @@ def _exports(app: Any, database: Database, flow: Any, agency_id: int, key: str) 
         since, until = QUARTER.start.date().isoformat(), QUARTER.end.date().isoformat()
         url = f"/api/v1/responses?flow={FLOW_ID}&format=floip-data&since={since}&until={until}"
         response = client.get(url, headers=headers)
-        for chunk in response.response:  # type: ignore[attr-defined]
+        for chunk in response.response:
             text = chunk.decode() if isinstance(chunk, bytes) else chunk
             yield text.replace("\n", "\r\n")  # one answer row per line
 
@@ -252,9 +287,9 @@ def _page(database: Database, flow: Any, agency_id: int, filters: dash.Filters) 
     flow_page: dict[str, Callable[[Any], Any]] = {
         "activity (timeline and funnel)": lambda s: dash.activity(s, clauses),
         "answer counts (drivers, distributions)": lambda s: dash.closed_answer_counts(
-            s, flow, clauses
+            s, flow, clauses, filters
         ),
-        "context breakdowns": lambda s: dash.breakdowns(s, flow, clauses),
+        "context breakdowns": lambda s: dash.breakdowns(s, flow, clauses, filters),
         "filter choices": lambda s: dash.filter_choices(s, agency_id, flow.id, filters),
         "newest day (default range)": lambda s: dash.latest_day(s, agency_id, flow.id),
     }
@@ -268,6 +303,32 @@ def _page(database: Database, flow: Any, agency_id: int, filters: dash.Filters) 
         database, lambda s: dash.comments(s, flow, clauses, None)))  # fmt: skip
     timed("  comments page, search 'wait'", lambda: _session(
         database, lambda s: dash.comments(s, flow, clauses, "wait")))  # fmt: skip
+
+
+def _compare(database: Database, flow: Any, agency_id: int, filters: dash.Filters) -> None:
+    """The flow page's three range queries, now and as they were (bench/results_baseline),
+    run in alternation so that both see the same load; medians of 5 and their ratio."""
+    clauses = dash.filter_clauses(agency_id, flow.id, filters)
+
+    def current(s: Any) -> None:
+        dash.activity(s, clauses)
+        dash.closed_answer_counts(s, flow, clauses, filters)
+        dash.breakdowns(s, flow, clauses, filters)
+
+    def before(s: Any) -> None:
+        baseline.activity(s, clauses)
+        baseline.closed_answer_counts(s, flow, clauses)
+        baseline.breakdowns(s, flow, clauses)
+
+    times: dict[str, list[float]] = {"now": [], "before": []}
+    for _ in range(5):
+        for name, page in (("now", current), ("before", before)):
+            start = clock.perf_counter()
+            _session(database, page)
+            times[name].append(clock.perf_counter() - start)
+    now, then = statistics.median(times["now"]), statistics.median(times["before"])
+    print(f"  activity + answer counts + breakdowns: {now * 1000:.1f} ms now, "
+          f"{then * 1000:.1f} ms the previous way (x{then / now:.1f}), alternating")  # fmt: skip
 
 
 def _session(database: Database, query: Callable[[Any], Any]) -> Any:

@@ -7,8 +7,8 @@ replaying pre-signed posts (bench/loadgen.py): at each concurrency level, for ea
 ``--runs`` runs, a fresh set of respondents, each with a survey already texted to them,
 answers its six questions in order. Loopback only; bounded in time.
 
-The bare endpoint always runs on 2 sync workers (the baseline); the gateway runs with the
-worker settings of config/gunicorn.conf.py unless ``--gateway-workers``,
+The bare endpoint always runs on 2 sync workers (the baseline); the gateway runs under
+config/gunicorn.conf.py (its worker settings and hooks) unless ``--gateway-workers``,
 ``--gateway-worker-class`` or ``--gateway-threads`` say otherwise; ``--bare-as-gateway``
 also measures the bare endpoint under the gateway's settings (a second ratio).
 
@@ -21,10 +21,13 @@ throwaway database is created and dropped.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
+import statistics
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -35,6 +38,7 @@ from bench import loadgen  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from gateway import create_app  # noqa: E402
 from gateway.api.keys import create_api_key, ensure_agency  # noqa: E402
+from gateway.privacy.contacts import contact_hash, seal  # noqa: E402
 from gateway.store.db import db_of  # noqa: E402
 from gateway.store.models import Message, Survey  # noqa: E402
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
@@ -68,39 +72,99 @@ def seed_template(database_url: str) -> str:
 
 def clone_surveys(engine: sa.Engine, template: str, tag: str, count: int) -> list[str]:
     """``count`` copies of the template survey (and its opening text), each for a number of
-    its own; returns the numbers. A bulk copy: starting each through the API takes minutes."""
-    surveys = Survey.__table__
-    messages = Message.__table__
-    new_id = sa.literal(f"sv_{tag}_") + sa.func.lpad(sa.cast(sa.column("g"), sa.Text), 7, "0")
-    number = sa.literal(f"+1{tag}") + sa.func.lpad(sa.cast(sa.column("g"), sa.Text), 7, "0")
-    series = sa.func.generate_series(1, count).table_valued("g").render_derived()
-    replaced = {"id": new_id, "contact": number}
+    its own; returns the numbers. A bulk copy: starting each through the API takes minutes.
+    Each copy's number is sealed and hashed here, as the gateway stores it (the keys are
+    the ones :func:`seed_template`'s app installed: the same secret as the gateway's)."""
+    surveys = cast(sa.Table, Survey.__table__)
+    messages = cast(sa.Table, Message.__table__)
+    numbers = [f"+1{tag}{n:07d}" for n in range(1, count + 1)]
+    clones = sa.Table(
+        f"bench_clones_{tag}",
+        sa.MetaData(),
+        sa.Column("g", sa.Integer),
+        sa.Column("id", sa.Text),
+        sa.Column("sealed", sa.Text),
+        sa.Column("hashed", sa.Text),
+        prefixes=["TEMPORARY"],
+    )
+    rows = [
+        {"g": g, "id": f"sv_{tag}_{g:07d}", "sealed": seal(number), "hashed": contact_hash(number)}
+        for g, number in enumerate(numbers, start=1)
+    ]
+    replaced = {"id": clones.c.id, "contact": clones.c.sealed, "contact_hash": clones.c.hashed}
     columns = list(surveys.columns)
     select = (
         sa.select(*[replaced.get(c.name, c) for c in columns])
         .select_from(surveys)
-        .join(series, sa.true())
+        .join(clones, sa.true())
         .where(surveys.c.id == template)
     )
     message_columns = [c for c in messages.columns if c.name != "id"]
     message_values = {
-        "survey_id": new_id,
-        "to_addr": number,
-        "provider_sid": messages.c.provider_sid + sa.literal("_") + sa.literal(tag) + number,
-        "step_key": new_id + sa.literal(":") + sa.func.split_part(messages.c.step_key, ":", 2),
+        "survey_id": clones.c.id,
+        "to_addr": clones.c.sealed,
+        "contact_hash": clones.c.hashed,
+        "provider_sid": messages.c.provider_sid + sa.literal(f"_{tag}_") + clones.c.id,
+        "step_key": clones.c.id + sa.literal(":") + sa.func.split_part(messages.c.step_key, ":", 2),
     }
     message_select = (
         sa.select(*[message_values.get(c.name, c) for c in message_columns])
         .select_from(messages)
-        .join(series, sa.true())
+        .join(clones, sa.true())
         .where(messages.c.survey_id == template)
     )
     with engine.begin() as conn:
+        clones.create(conn)
+        conn.execute(clones.insert(), rows)
         conn.execute(surveys.insert().from_select([c.name for c in columns], select))
         conn.execute(
             messages.insert().from_select([c.name for c in message_columns], message_select)
         )
-    return [f"+1{tag}{n:07d}" for n in range(1, count + 1)]
+        clones.drop(conn)
+    return numbers
+
+
+def _cpu_seconds(pid: int | str) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 once it has ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_seconds(database_url: str) -> float:
+    """CPU seconds the PostgreSQL processes serving ``database_url``'s database have used so
+    far (the server runs on this machine: the benchmarks use loopback)."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            pids = conn.scalars(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return sum(_cpu_seconds(pid) for pid in pids)
+
+
+def server_seconds(url: str) -> float:
+    """CPU seconds the gunicorn serving ``url`` (its master and workers) has used so far."""
+    bind = f"127.0.0.1:{url.rsplit(':', 1)[1]}".encode()
+    masters = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and bind in (entry / "cmdline").read_bytes().split(b"\0"):
+                masters.append(int(entry.name))
+        except OSError:
+            continue
+    if not masters:
+        return 0.0
+    master = min(masters)
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return _cpu_seconds(master) + sum(_cpu_seconds(pid) for pid in children)
 
 
 def replies(numbers: list[str]) -> list[tuple[str, dict[str, str]]]:
@@ -152,16 +216,24 @@ def main() -> None:
             "TWILIO_ACCOUNT_SID": "",
             "TWILIO_AUTH_TOKEN": "",
         }
+        # The gateway (and the bare endpoint under its settings) also gets the deployed
+        # config file's hooks and keep-alive; the command line's workers, bind and timeout
+        # take precedence over the file's.
+        deployed = {**env, "GUNICORN_CMD_ARGS": f"--config {ROOT / 'config/gunicorn.conf.py'}"}
         with ExitStack() as servers:
             gateway = servers.enter_context(
-                loadgen.gunicorn("gateway:create_app()", env, Path(tmp) / "gateway.log", workers)
+                loadgen.gunicorn(
+                    "gateway:create_app()", deployed, Path(tmp) / "gateway.log", workers
+                )
             )
             bare = servers.enter_context(
                 loadgen.gunicorn("bench.bare_app:app", env, Path(tmp) / "bare.log")
             )
             bare_alike = (
                 servers.enter_context(
-                    loadgen.gunicorn("bench.bare_app:app", env, Path(tmp) / "bare2.log", workers)
+                    loadgen.gunicorn(
+                        "bench.bare_app:app", deployed, Path(tmp) / "bare2.log", workers
+                    )
                 )
                 if args.bare_as_gateway
                 else None
@@ -173,16 +245,21 @@ def main() -> None:
             )
             for level_index, level in enumerate(args.levels):
                 gateway_runs, bare_runs, alike_runs = [], [], []
+                bare_cpu: list[float] = []
+                gateway_cpu: list[float] = []
+                database_cpu: list[float] = []
                 for run in range(args.runs):
                     tag = f"{3 + level_index}{run}{secrets.randbelow(10)}"
                     numbers = clone_surveys(engine, template, tag, args.respondents)
                     file = Path(tmp) / f"sms-{level}-{run}.txt"
                     count = loadgen.write_requests(file, replies(numbers), DEVELOPMENT_AUTH_TOKEN)
+                    bare_used = server_seconds(bare)
                     bare_runs.append(
                         loadgen.wrk(
                             bare, file, connections=level, seconds=args.seconds, cpu=args.wrk_cpu
                         )
                     )
+                    bare_cpu.append((server_seconds(bare) - bare_used) / bare_runs[-1].requests)
                     if bare_alike is not None:
                         alike_runs.append(
                             loadgen.wrk(
@@ -193,6 +270,7 @@ def main() -> None:
                                 cpu=args.wrk_cpu,
                             )
                         )
+                    used = (server_seconds(gateway), backend_seconds(database_url))
                     gateway_runs.append(
                         loadgen.wrk(
                             gateway,
@@ -203,12 +281,22 @@ def main() -> None:
                             available=count,
                         )
                     )
+                    served = gateway_runs[-1].requests
+                    gateway_cpu.append((server_seconds(gateway) - used[0]) / served)
+                    database_cpu.append((backend_seconds(database_url) - used[1]) / served)
                 bare_figures = loadgen.median_of(bare_runs)
                 gateway_figures = loadgen.median_of(gateway_runs)
                 print(f"{level} concurrent respondents:")
                 print(loadgen.row("bare", bare_figures))
                 print(loadgen.row("gateway", gateway_figures))
                 print(f"  throughput gateway/bare = {gateway_figures.rps / bare_figures.rps:.2f}")
+                print(
+                    "  CPU per request (medians): gateway's gunicorn "
+                    f"{statistics.median(gateway_cpu) * 1000:.2f} ms + PostgreSQL "
+                    f"{statistics.median(database_cpu) * 1000:.2f} ms; bare's gunicorn "
+                    f"{statistics.median(bare_cpu) * 1000:.2f} ms; load average "
+                    f"{os.getloadavg()[0]:.1f}"
+                )
                 if alike_runs:
                     alike = loadgen.median_of(alike_runs)
                     print(loadgen.row("bare-alike", alike) + f"  ({workers})")

@@ -6,10 +6,17 @@ survey; its survey id is in the action URLs that follow, so it cannot be signed 
 Each run therefore has two measured phases, both wrk replaying pre-signed posts
 (bench/loadgen.py):
 
-1. ``answer``: new calls arrive (distinct CallSids and callers);
+1. ``answer``: new calls arrive (distinct CallSids and callers); the calls it did not reach
+   in its time are then answered too (not measured), so the next phase has them all;
 2. ``steps``: the calls answered in phase 1 go on, round-robin: keys pressed at three
    questions, a recorded comment, the hang-up status callback: each post exactly what a
    whole call simulated in-process (tests/voice/call_simulator.py) posted, for its own call.
+
+The baseline is the one the SMS benchmark uses: bench/bare_app.py's ``POST /twilio/sms``
+on 2 sync workers, replaying bench/sms_inbound.py's posts (``bare``), measured in the same
+run. The same app's voice endpoint, replaying the voice posts, is measured beside it
+(``bare voice``): it parses the larger voice forms and builds a Gather with a Say, so it
+shows what the voice forms and TwiML cost a bare endpoint.
 
 The gateway runs with the worker settings of config/gunicorn.conf.py unless
 ``--gateway-workers``, ``--gateway-worker-class`` or ``--gateway-threads`` say otherwise;
@@ -35,7 +42,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import loadgen  # noqa: E402
+from bench import loadgen, sms_inbound  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from gateway import create_app  # noqa: E402
 from gateway.store.db import db_of  # noqa: E402
@@ -77,6 +84,18 @@ def template_call(env: Mapping[str, str]) -> tuple[list[Post], str, str, str]:
         )
     db_of(app).dispose()
     return posts, call.sid, caller, str(survey_id)
+
+
+def started_calls(engine: sa.Engine) -> dict[str, str]:
+    """Survey ids of the calls in progress, by CallSid."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT provider_ref, id FROM surveys "
+                "WHERE channel = 'voice' AND status = 'started'"
+            )
+        ).all()
+    return {sid: survey_id for sid, survey_id in rows}
 
 
 def substitute(post: Post, replacements: Mapping[str, str]) -> Post:
@@ -128,6 +147,12 @@ def main() -> None:
                 if args.bare_as_gateway
                 else None
             )
+            sms_file = Path(tmp) / "bare-sms.txt"
+            loadgen.write_requests(
+                sms_file,
+                sms_inbound.replies([f"+1202555{n:04d}" for n in range(args.calls // 6 + 1)]),
+                DEVELOPMENT_AUTH_TOKEN,
+            )
             print(
                 f"Voice webhooks; PostgreSQL; gunicorn: gateway {workers}, bare {loadgen.BARE}; "
                 f"wrk 1 thread, "
@@ -135,7 +160,9 @@ def main() -> None:
                 f"{len(steps)} steps ({', '.join(p.split('?')[0] for p, _f in steps)})"
             )
             for level in args.levels:
-                runs = results[level] = {k: [] for k in ("bare", "bare-alike", "answer", "steps")}
+                runs = results[level] = {
+                    k: [] for k in ("bare", "bare voice", "bare-alike", "answer", "steps")
+                }
                 for run in range(args.runs):
                     calls = [
                         (
@@ -163,15 +190,29 @@ def main() -> None:
                             available=count,
                         )
                     )
-                    with engine.connect() as conn:
-                        started = dict(
-                            conn.execute(
-                                sa.text(
-                                    "SELECT provider_ref, id FROM surveys "
-                                    "WHERE channel = 'voice' AND status = 'started'"
-                                )
-                            ).all()
+                    started = started_calls(engine)
+                    waiting = [(sid, caller) for sid, caller in calls if sid not in started]
+                    if waiting:
+                        # Not measured: the calls the answer phase did not reach are answered
+                        # too, so that the steps phase has enough distinct calls to go on.
+                        top_up = Path(tmp) / f"answer-top-up-{level}-{run}.txt"
+                        loadgen.write_requests(
+                            top_up,
+                            (
+                                substitute(answer, {t_sid: sid, t_caller: caller})
+                                for sid, caller in waiting
+                            ),
+                            DEVELOPMENT_AUTH_TOKEN,
                         )
+                        rate = max(runs["answer"][-1].rps, 20.0)
+                        loadgen.wrk(
+                            gateway,
+                            top_up,
+                            connections=level,
+                            seconds=int(len(waiting) / rate) + 3,
+                            cpu=args.wrk_cpu,
+                        )  # a call answered twice is replayed, as Twilio retries are
+                        started = started_calls(engine)
                     live = [(sid, caller) for sid, caller in calls if sid in started]
                     steps_file = Path(tmp) / f"steps-{level}-{run}.txt"
                     count = loadgen.write_requests(
@@ -196,6 +237,15 @@ def main() -> None:
                     runs["bare"].append(
                         loadgen.wrk(
                             bare,
+                            sms_file,
+                            connections=level,
+                            seconds=args.seconds,
+                            cpu=args.wrk_cpu,
+                        )
+                    )
+                    runs["bare voice"].append(
+                        loadgen.wrk(
+                            bare,
                             steps_file,
                             connections=level,
                             seconds=args.seconds,
@@ -213,8 +263,13 @@ def main() -> None:
                             )
                         )
                 bare_figures = loadgen.median_of(runs["bare"])
+                voice_figures = loadgen.median_of(runs["bare voice"])
                 print(f"{level} concurrent calls:")
-                print(loadgen.row("bare", bare_figures))
+                print(loadgen.row("bare", bare_figures) + "  (the SMS benchmark's endpoint)")
+                print(
+                    loadgen.row("bare voice", voice_figures)
+                    + f"  ({voice_figures.rps / bare_figures.rps:.2f} of bare)"
+                )
                 alike_figures = loadgen.median_of(runs["bare-alike"]) if bare_alike else None
                 if alike_figures is not None:
                     print(loadgen.row("bare-alike", alike_figures) + f"  ({workers})")
@@ -228,6 +283,7 @@ def main() -> None:
                     print(
                         loadgen.row(phase, figures)
                         + f"  ratio {figures.rps / bare_figures.rps:.2f}"
+                        + f"  ratio to bare voice {figures.rps / voice_figures.rps:.2f}"
                         + alike
                     )
             with engine.connect() as conn:

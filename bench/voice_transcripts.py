@@ -1,14 +1,17 @@
 """Print what a caller hears on each shipped voice flow, in English and Spanish.
 
-    .venv/bin/python bench/voice_transcripts.py [FLOW_ID ...]
+    .venv/bin/python bench/voice_transcripts.py [--database-url URL] [FLOW_ID ...]
 
-Each call runs through the real app (a throwaway SQLite database, simulated Twilio) with
-the call simulator of the tests, pressing the middle key of each question and speaking
-a short comment at the beep. The output is the transcript pasted into docs/voice.md.
+Each call runs through the real app (a throwaway SQLite database unless
+``--database-url`` names a migrated one, such as PostgreSQL, where most steps take
+gateway.call_quick_step; simulated Twilio) with the call simulator of the tests, pressing
+the middle key of each question and speaking a short comment at the beep. The output is
+the transcript pasted into docs/voice.md; it is the same on either database.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -43,9 +46,13 @@ def run_call(call: SimulatedCall) -> SimulatedCall:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=None, help="a migrated database")
+    parser.add_argument("flows", nargs="*", metavar="FLOW_ID")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            database_url=f"sqlite:///{tmp}/voice.sqlite3",
+            database_url=args.database_url or f"sqlite:///{tmp}/voice.sqlite3",
             secret_key="transcripts",
             secret_key_generated=False,
             flows_dir=ROOT / "flows",
@@ -60,7 +67,7 @@ def main(argv: list[str]) -> int:
         )
         flows = sorted(flows_of(app).flows.values(), key=lambda f: f.id)
         for flow in flows:
-            if "voice" not in flow.channels or (argv and flow.id not in argv):
+            if "voice" not in flow.channels or (args.flows and flow.id not in args.flows):
                 continue
             for language in flow.languages:
                 query = [f"flow={flow.id}", f"language={language}"]

@@ -57,6 +57,10 @@ class Settings:
     # Send pacing (docs/operations.md): 0 turns a limit off.
     sms_segments_per_second: float = 1.0
     calls_per_second: float = 1.0
+    # Survey calls in progress at once per sender, shared by all workers (gateway/call_slots.py;
+    # 0: no limit), and how long a slot is held when its final status callback never comes.
+    max_concurrent_calls: int = 0
+    call_slot_lease: float = 1800.0
     # Seconds a text may stay claimed and unsent before its worker is taken for dead
     # (gateway/send_claims.py); well above one request to Twilio (10 s at most).
     send_claim_timeout: float = 300.0
@@ -70,6 +74,12 @@ class Settings:
     # Proxies in front of the gateway that append to X-Forwarded-For / -Proto (cloud.gov's
     # router: 1); 0 trusts no such header, so the client address is the connection's.
     trusted_proxy_hops: int = 0
+    # Respondents' contacts (docs/privacy.md): AES-GCM keys "<id>:<base64>", primary first,
+    # and the HMAC key of lookups; derived from SECRET_KEY when unset, refused in production.
+    contact_encryption_keys: str | None = None
+    contact_hash_key: str | None = None
+    # Days after a survey closes before its contact is erased; 0 keeps contacts.
+    contact_retention_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +116,8 @@ class Settings:
             log_level=get("LOG_LEVEL") or "INFO",
             sms_segments_per_second=float(get("SMS_SEGMENTS_PER_SECOND") or 1),
             calls_per_second=float(get("CALLS_PER_SECOND") or 1),
+            max_concurrent_calls=int(get("MAX_CONCURRENT_CALLS") or 0),
+            call_slot_lease=float(get("CALL_SLOT_LEASE") or 1800),
             send_claim_timeout=float(get("SEND_CLAIM_TIMEOUT") or 300),
             # On in production; elsewhere simulated texts should not wait for the morning.
             quiet_hours=_switch(get("QUIET_HOURS"), "QUIET_HOURS", environment == "production"),
@@ -114,6 +126,9 @@ class Settings:
             oidc_client_secret=get("OIDC_CLIENT_SECRET"),
             oidc_scopes=get("OIDC_SCOPES") or "openid email",
             trusted_proxy_hops=int(get("TRUSTED_PROXY_HOPS") or 0),
+            contact_encryption_keys=get("CONTACT_ENCRYPTION_KEYS"),
+            contact_hash_key=get("CONTACT_HASH_KEY"),
+            contact_retention_days=int(get("CONTACT_RETENTION_DAYS") or 30),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:

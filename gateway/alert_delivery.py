@@ -4,6 +4,13 @@ With ``REDIS_URL`` each delivery is an rq job on the send queue; without it the 
 a background thread of the web process (so a Twilio webhook or a survey page is never kept
 waiting for an agency's server), and its retries on timers, through
 :func:`gateway.jobs.run_inline`. Every attempt is recorded with its HTTP status or error.
+
+A pending delivery carries ``next_attempt_at``, when its next try is due. A try first
+claims the delivery by moving that time a lease ahead, so two jobs for the same delivery
+never both send it. A delivery whose job was lost (the process died between the commit
+and the enqueue, or Redis lost the job or its retry) stays overdue: the sweeper
+(:func:`requeue_overdue`, run by :func:`gateway.jobs.sweep`) queues it again once it is
+``STALE_PENDING`` late.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -38,6 +46,15 @@ TIMEOUT_SECONDS = 10.0
 #: HTTP statuses worth retrying: the receiver may accept the same request later.
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = "feedback-gateway-webhooks/1"
+#: How long a try holds its delivery: longer than a job may run (rq's job_timeout).
+LEASE = timedelta(seconds=120)
+JOB_TIMEOUT = 60
+#: A pending delivery this late was lost on its way to the queue: the sweeper requeues it.
+STALE_PENDING = timedelta(minutes=2)
+#: Allowance for a retry that runs a moment before its due time (another host's clock).
+EARLY = timedelta(seconds=5)
+#: Deliveries requeued per sweep, at most.
+SWEEP_BATCH = 200
 
 
 class AttemptFailed(Exception):
@@ -94,15 +111,30 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _claim(session: Any, delivery_id: int, now: datetime) -> bool:
+    """Take the pending, due delivery for one try (a lease ahead); False when another job
+    holds it, it is not due yet, or it is delivered or failed already."""
+    claimed = session.execute(
+        sa.update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "pending",
+            sa.or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now + EARLY),
+        )
+        .values(next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount)
+
+
 def _load(app: Flask, delivery_id: int) -> dict[str, Any] | None:
-    """What a try needs, read in a session closed before the slow call."""
+    """Claim the delivery and read what a try needs, in a session closed before the slow
+    call; None when there is nothing to try."""
     with db_of(app).session() as session:
+        if not _claim(session, delivery_id, utcnow()):
+            return None  # delivered, given up, held by another job, or deleted
         delivery = session.get(Delivery, delivery_id)
         if delivery is None:
-            # Deleted with its survey before this try ran.
-            log.info("delivery %s no longer exists", delivery_id)
-            return None
-        if delivery.status != "pending":
             return None
         secret = None
         if delivery.kind == "webhook":
@@ -125,8 +157,11 @@ def _load(app: Flask, delivery_id: int) -> dict[str, Any] | None:
         }
 
 
-def _record(app: Flask, delivery_id: int, status_code: int | None, error: str | None) -> int:
-    """Log one attempt; return how many attempts have been made."""
+def _record(
+    app: Flask, delivery_id: int, status_code: int | None, error: str | None, *, retry: bool
+) -> int:
+    """Log one attempt (and when a retry is due); return how many attempts have been made."""
+    now = utcnow()
     with db_of(app).session() as session:
         delivery = session.get(Delivery, delivery_id, with_for_update=True)
         assert delivery is not None
@@ -137,12 +172,19 @@ def _record(app: Flask, delivery_id: int, status_code: int | None, error: str | 
                 attempt=delivery.attempts,
                 status_code=status_code,
                 error=error[:500] if error else None,
-                created_at=utcnow(),
+                created_at=now,
             )
         )
         if error is None:
             delivery.status = "delivered"
+        elif retry and delivery.attempts < MAX_ATTEMPTS:
+            delivery.next_attempt_at = now + timedelta(seconds=_interval(delivery.attempts))
         return delivery.attempts
+
+
+def _interval(attempts: int) -> int:
+    """Seconds before the try after ``attempts`` tries (rq's Retry uses the same list)."""
+    return RETRY_INTERVALS[min(attempts, len(RETRY_INTERVALS)) - 1]
 
 
 def _give_up(app: Flask, delivery_id: int) -> None:
@@ -165,13 +207,16 @@ def deliver_job(delivery_id: str) -> Retry | None:
             _email(app, delivery)
             status_code = None
     except AttemptFailed as exc:
-        attempts = _record(app, int(delivery_id), exc.status_code, str(exc))
+        attempts = _record(app, int(delivery_id), exc.status_code, str(exc), retry=exc.retryable)
         log.warning("delivery %s attempt %d failed: %s", delivery_id, attempts, exc)
         if exc.retryable and attempts < MAX_ATTEMPTS:
-            return Retry(max=MAX_ATTEMPTS - 1, interval=RETRY_INTERVALS)
+            # The interval after this try (the delivery's count, not this job's: a
+            # requeued delivery may be on its third try in a job's first run); the
+            # delivery's attempts, not rq, bound the tries.
+            return Retry(max=MAX_ATTEMPTS, interval=_interval(attempts))
         _give_up(app, int(delivery_id))
         return None
-    _record(app, int(delivery_id), status_code, None)
+    _record(app, int(delivery_id), status_code, None, retry=False)
     return None
 
 
@@ -181,13 +226,44 @@ def enqueue_deliveries(app: Flask, delivery_ids: Sequence[int]) -> None:
     settings = app.extensions["settings"]
     for delivery_id in delivery_ids:
         if settings.redis_url:
-            jobs.queue_of(app).enqueue(deliver_job, str(delivery_id), job_timeout=60)
+            jobs.queue_of(app).enqueue(deliver_job, str(delivery_id), job_timeout=JOB_TIMEOUT)
             continue
         thread = threading.Thread(
             target=jobs.run_inline, args=(app, deliver_job, str(delivery_id)), daemon=True
         )
         app.extensions.setdefault("delivery_threads", []).append(thread)
         thread.start()
+
+
+def requeue_overdue(app: Flask, now: datetime) -> list[int]:
+    """Queue again the pending deliveries overdue by more than ``STALE_PENDING``: their
+    job (or its retry) was lost. Each is marked due now, so it is requeued once per
+    ``STALE_PENDING`` at most, and its try's claim keeps a duplicate job from sending it
+    twice."""
+    with db_of(app).session() as session:
+        overdue = list(
+            session.scalars(
+                sa.select(Delivery.id)
+                .where(
+                    Delivery.status == "pending",
+                    Delivery.next_attempt_at <= now - STALE_PENDING,
+                )
+                .order_by(Delivery.next_attempt_at)
+                .limit(SWEEP_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if overdue:
+            session.execute(
+                sa.update(Delivery)
+                .where(Delivery.id.in_(overdue))
+                .values(next_attempt_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    if overdue:
+        log.info("requeueing %d overdue deliveries", len(overdue))
+        enqueue_deliveries(app, overdue)
+    return overdue
 
 
 def wait_for_background(app: Flask, timeout: float = 10.0) -> None:

@@ -26,6 +26,7 @@ from gateway import (
 from gateway.api.blueprint import bp as api_bp
 from gateway.api.openapi import bp as api_description_bp
 from gateway.flows.registry import FlowRegistry
+from gateway.privacy import contacts
 from gateway.store import db as store_db
 from gateway.twilio.sms import bp as twilio_sms_bp
 from gateway.twilio.voice import bp as twilio_voice_bp
@@ -48,6 +49,7 @@ def create_app(
     request_log.init_app(app)
     if settings.secret_key_generated and settings.is_production:
         raise RuntimeError("SECRET_KEY must be set in production")
+    contacts.install(contacts.keyring_for(settings))
 
     registry = FlowRegistry.load_directory(settings.flows_dir)
     for path, errors in registry.refused.items():

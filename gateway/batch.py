@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -23,10 +23,14 @@ from sqlalchemy.orm import Session
 
 from gateway.flow_versions import flow_source, record_flow_version
 from gateway.flows.registry import FlowRegistry
+from gateway.privacy.contacts import contact_hash, seal
+from gateway.reach import attempts, interactions
+from gateway.reach.quotas import QuotaCounter
 from gateway.store.batch_models import SurveyBatch
 from gateway.store.models import Agency, OptOut, Survey, new_survey_id
 from gateway.triggers import (
     NOT_SURVEYED,
+    InvalidContact,
     TriggerError,
     TriggerRequest,
     fatigue_days,
@@ -59,6 +63,8 @@ class Rejection:
     field: str | None
     code: str
     message: str
+    #: A row refused for its contact alone: still an interaction to count.
+    invalid_contact: InvalidContact | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"row": self.row, "field": self.field, "code": self.code, "message": self.message}
@@ -149,6 +155,8 @@ def validate_rows(
             continue
         try:
             accepted.append(validate_trigger(row, agency, registry, today, now=now))
+        except InvalidContact as exc:
+            rejected.append(Rejection(number, exc.field, exc.code, exc.message, exc))
         except TriggerError as exc:
             rejected.append(Rejection(number, exc.field, exc.code, exc.message))
     return accepted, rejected
@@ -198,41 +206,89 @@ def create_batch(
             flow = trigger.flow
             versions[flow.id] = record_flow_version(session, flow, flow_source(flow)).id
     created = Created(batch)
-    surveyed: set[str] = set()  # contacts this batch surveys: a second row is fatigue
+    quotas = QuotaCounter(session, agency.id, now)
+    counted = [_invalid_interaction(r, agency.id, batch.id, now) for r in rejected]
+    interactions.insert_many(session, [row for row in counted if row is not None])
+    surveyed: set[str] = set()  # contact hashes this batch surveys: a second row is fatigue
+    all_hashes = {t.to: contact_hash(t.to) for t in triggers}
+    # Read before the first insert: the batch's own rows are in ``surveyed``, and a lookup
+    # made after inserts would have to step over them in every chunk.
+    last_surveyed: dict[str, datetime] = {}
+    if triggers:
+        since = now - timedelta(max(fatigue_days(t.flow) for t in triggers))
+        for part in _chunks(sorted(set(all_hashes.values())), INSERT_CHUNK):
+            last_surveyed.update(_last_surveyed(session, agency.id, set(part), since))
     for chunk in _chunks(triggers, INSERT_CHUNK):
-        contacts = {t.to for t in chunk}
-        opted_out = _opted_out(session, contacts)
-        longest = max(fatigue_days(t.flow) for t in chunk)
-        last_surveyed = _last_surveyed(session, agency.id, contacts, now - timedelta(longest))
+        hashes = {t.to: all_hashes[t.to] for t in chunk}
+        opted_out = _opted_out(session, set(hashes.values()))
         values = []
+        reported = []
         for trigger in chunk:
+            survey_id = new_survey_id()
+            hashed = hashes[trigger.to]
             days = fatigue_days(trigger.flow)
-            previous = last_surveyed.get(trigger.to)
+            previous = last_surveyed.get(hashed)
             fatigued = days > 0 and (
-                trigger.to in surveyed
-                or (previous is not None and previous >= now - timedelta(days))
+                hashed in surveyed or (previous is not None and previous >= now - timedelta(days))
             )
             row = survey_values(
                 trigger,
                 agency_id=agency.id,
                 flow_version_id=versions[trigger.flow.id],
-                opted_out=trigger.to in opted_out,
+                opted_out=hashed in opted_out,
                 now=now,
                 fatigued=fatigued,
+                declined=interactions.decline_reason(trigger, survey_id, quotas),
             )
             if row["status"] in ("queued", "scheduled"):
-                surveyed.add(trigger.to)
-            row["id"] = new_survey_id()
+                surveyed.add(hashed)
+            row["id"] = survey_id
             values.append(row)
+            reported.append(_interaction(trigger, agency.id, batch.id, row, now))
             if row["status"] == "queued":
                 created.queued.append(row["id"])
             elif row["status"] == "scheduled":
                 created.scheduled.append((row["id"], row["send_at"]))
         _insert(session, values)
+        interactions.insert_many(session, reported)
+        attempts.plan_batch(session, zip(values, chunk, strict=True), now)
     return created
 
 
-def _chunks(items: list[TriggerRequest], size: int) -> Iterator[list[TriggerRequest]]:
+def _interaction(
+    trigger: TriggerRequest, agency_id: int, batch_id: str, survey: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return interactions.values(
+        agency_id=agency_id,
+        flow_id=trigger.flow.id,
+        channel=trigger.channel,
+        context=trigger.context,
+        now=now,
+        survey=survey,
+        batch_id=batch_id,
+    )
+
+
+def _invalid_interaction(
+    rejection: Rejection, agency_id: int, batch_id: str, now: datetime
+) -> dict[str, Any] | None:
+    error = rejection.invalid_contact
+    if error is None:
+        return None
+    return interactions.values(
+        agency_id=agency_id,
+        flow_id=error.flow.id,
+        channel=error.channel,
+        context=error.context,
+        now=now,
+        batch_id=batch_id,
+    )
+
+
+T = TypeVar("T")
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -245,26 +301,28 @@ def _among(session: Session, column: Any, values: set[str]) -> Any:
     return column.in_(values)
 
 
-def _opted_out(session: Session, contacts: set[str]) -> set[str]:
-    match = _among(session, OptOut.contact, contacts)
-    return set(session.scalars(sa.select(OptOut.contact).where(match)))
+def _opted_out(session: Session, hashes: set[str]) -> set[str]:
+    """Which of these contact hashes opted out."""
+    match = _among(session, OptOut.contact_hash, hashes)
+    return set(session.scalars(sa.select(OptOut.contact_hash).where(match)))
 
 
 def _last_surveyed(
-    session: Session, agency_id: int, contacts: set[str], since: datetime
+    session: Session, agency_id: int, hashes: set[str], since: datetime
 ) -> dict[str, datetime]:
-    """When each of ``contacts`` was last surveyed by the agency, since ``since``."""
+    """When the contact of each of these hashes was last surveyed by the agency, since
+    ``since``."""
     query = (
-        sa.select(Survey.contact, sa.func.max(Survey.created_at))
+        sa.select(Survey.contact_hash, sa.func.max(Survey.created_at))
         .where(
-            _among(session, Survey.contact, contacts),
+            _among(session, Survey.contact_hash, hashes),
             Survey.agency_id == agency_id,
             Survey.status.not_in(NOT_SURVEYED),
             Survey.created_at >= since,
         )
-        .group_by(Survey.contact)
+        .group_by(Survey.contact_hash)
     )
-    return {contact: at for contact, at in session.execute(query)}
+    return {hashed: at for hashed, at in session.execute(query) if hashed is not None}
 
 
 def _insert(session: Session, values: list[dict[str, Any]]) -> None:
@@ -280,4 +338,13 @@ def _insert(session: Session, values: list[dict[str, Any]]) -> None:
     names = ", ".join(columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY surveys ({names}) FROM STDIN") as copy:
         for row in values:
-            copy.write_row([json.dumps(row[c]) if c in _JSON_COLUMNS else row[c] for c in columns])
+            copy.write_row([_copy_value(c, row[c]) for c in columns])
+
+
+def _copy_value(column: str, value: Any) -> Any:
+    """A value as COPY takes it: JSON as text, the contact sealed as its column seals it."""
+    if column in _JSON_COLUMNS:
+        return json.dumps(value)
+    if column == "contact":
+        return seal(value) if value else None
+    return value

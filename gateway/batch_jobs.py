@@ -1,10 +1,14 @@
 """Starting a batch's surveys: one job per chunk of surveys, not one per survey.
 
-A chunk job starts its surveys one after another with the single survey's
-:func:`gateway.jobs.start_job`, so a chunk run twice (a worker lost mid-chunk, the sweeper
-restarting a survey the chunk had not reached) sends nothing twice. A survey whose send
-is to be retried gets a job of its own, later; a survey that fails does not stop the rest.
-Surveys due later are grouped by the minute they are due in, one scheduled job per chunk.
+A chunk job starts its SMS surveys :data:`gateway.send_batches.CHUNK` at a time, each
+such part in one transaction with its texts sent concurrently
+(:mod:`gateway.send_batches`), and its other surveys one after another with the single
+survey's :func:`gateway.jobs.start_job`. Every text is claimed before it is sent, so a
+chunk run twice (a worker lost mid-chunk, the sweeper restarting a survey the chunk had
+not reached) sends nothing twice. A survey whose send is to be retried gets a job of its
+own, later; texts put back by pacing get one chunk job for when the sender's bucket has
+refilled; a survey that fails does not stop the rest. Surveys due later are grouped by
+the minute they are due in, one scheduled job per chunk.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import threading
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from rq import Retry
 
 from channels.base import DeliveryError
-from gateway import jobs
+from gateway import jobs, send_batches
+from gateway.store.db import db_of
+from gateway.store.models import Survey
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +42,18 @@ class ChunkFailed(RuntimeError):
 def start_chunk(survey_ids: list[str]) -> None:
     """Start each survey of the chunk; re-raise at the end when any of them failed."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    failed = 0
+    with db_of(app).session() as session:
+        rows = session.execute(
+            sa.select(Survey.id, Survey.channel).where(Survey.id.in_(survey_ids))
+        ).all()
+    channels = {survey_id: channel for survey_id, channel in rows}
+    sms = [survey_id for survey_id in survey_ids if channels.get(survey_id) == "sms"]
+    outcome = send_batches.start_sms(app, sms)
+    _follow_up(app, outcome)
+    failed = outcome.errors
     for survey_id in survey_ids:
+        if channels.get(survey_id) == "sms":
+            continue
         try:
             result = jobs.start_job(survey_id)
         except DeliveryError as exc:  # recorded on the survey by the send job
@@ -52,17 +69,48 @@ def start_chunk(survey_ids: list[str]) -> None:
         raise ChunkFailed(f"{failed} of {len(survey_ids)} surveys failed to start")
 
 
+def send_chunk(survey_ids: list[str]) -> None:
+    """Send the chunk's texts that wait to go out (pacing put them back)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    outcome = send_batches.send_pending(app, survey_ids)
+    _follow_up(app, outcome)
+    if outcome.errors:
+        raise ChunkFailed(f"{outcome.errors} of {len(survey_ids)} surveys failed to send")
+
+
+def _follow_up(app: Flask, outcome: send_batches.ChunkOutcome) -> None:
+    """Enqueue what a chunk's sends left to do: retries, deferred texts, held starts."""
+    for survey_id in outcome.retry:
+        _retry_later(
+            app, survey_id, Retry(max=jobs.MAX_SEND_ATTEMPTS, interval=jobs.RETRY_INTERVALS)
+        )
+    for survey_id in outcome.failed:
+        log.info("survey %s: text failed for good", survey_id)
+    for survey_id in outcome.switched:  # the number cannot take texts: call it instead
+        jobs.enqueue_start(app, survey_id, None)
+    if outcome.deferred:  # over the sender's rate: all of them when the bucket allows
+        jobs.queue_of(app).enqueue_in(
+            timedelta(seconds=outcome.wait),
+            send_chunk,
+            outcome.deferred,
+            job_timeout=CHUNK_TIMEOUT,
+        )
+    for survey_id, later in outcome.held:
+        jobs.enqueue_start(app, survey_id, later)
+
+
 def _retry_later(app: Flask, survey_id: str, retry: Retry) -> None:
     delay = retry.intervals[0] if retry.intervals else jobs.RETRY_INTERVALS[0]
     settings = app.extensions["settings"]
     if settings.redis_url:
-        jobs.queue_of(app).enqueue_in(
-            timedelta(seconds=delay),
-            jobs.send_job,
-            survey_id,
-            job_timeout=120,
-            retry=Retry(max=jobs.MAX_SEND_ATTEMPTS, interval=jobs.RETRY_INTERVALS),
-        )
+        queue = jobs.queue_of(app)
+        retry = Retry(max=jobs.MAX_SEND_ATTEMPTS, interval=jobs.RETRY_INTERVALS)
+        if delay > 0:
+            queue.enqueue_in(
+                timedelta(seconds=delay), jobs.send_job, survey_id, job_timeout=120, retry=retry
+            )
+        else:
+            queue.enqueue(jobs.send_job, survey_id, job_timeout=120, retry=retry)
     else:
         timer = threading.Timer(delay, jobs.run_inline, (app, jobs.send_job, survey_id))
         timer.daemon = True

@@ -31,8 +31,10 @@ from channels.sms import split_text
 from gateway import alerts, consent
 from gateway.engine.engine import new_state, step
 from gateway.engine.types import LINK_PLACEHOLDER, Event, Prompt, SessionState, StepResult
+from gateway.first_answers import first_answer_change
 from gateway.flow_versions import flow_for_version, flow_for_version_id
 from gateway.flows.model import Flow
+from gateway.privacy.contacts import contact_hash
 from gateway.store.models import Answer, Message, OptOut, Survey, utcnow
 
 #: Outbound rows the send job still has to hand to the provider.
@@ -81,12 +83,14 @@ _ANSWERS = cast(sa.Table, Answer.__table__)
 _OPT_OUTS = cast(sa.Table, OptOut.__table__)
 
 _OPTED_OUT = (
-    sa.select(_OPT_OUTS.c.id).where(_OPT_OUTS.c.contact == sa.bindparam("contact")).limit(1)
+    sa.select(_OPT_OUTS.c.id)
+    .where(_OPT_OUTS.c.contact_hash == sa.bindparam("contact_hash"))
+    .limit(1)
 )
 _AWAITING = (
     sa.select(Survey)
     .where(
-        Survey.contact == sa.bindparam("contact"),
+        Survey.contact_hash == sa.bindparam("contact_hash"),
         Survey.channel == "sms",
         Survey.status.in_(AWAITING_REPLY),
     )
@@ -105,6 +109,7 @@ _INSERT_REPLY = sa.insert(_MESSAGES).values(
     channel=sa.bindparam("channel"),
     from_addr=sa.bindparam("from_addr"),
     to_addr=sa.bindparam("to_addr"),
+    contact_hash=sa.bindparam("contact_hash"),
     body=sa.bindparam("body"),
     step_key=sa.bindparam("key_prefix", type_=sa.String())
     + sa.cast(
@@ -121,8 +126,16 @@ _INSERT_REPLY = sa.insert(_MESSAGES).values(
 #: ``session.info`` key: (channel, status, count) of outbound rows written with a plain
 #: INSERT (:func:`note_unflushed_sends`); the metrics count them at commit.
 UNFLUSHED_SENDS = "gateway_unflushed_sends"
-_INBOUND_COLUMNS = ("survey_id", "agency_id", "from_addr", "to_addr", "body", "provider_sid")
-_ANSWER_COLUMNS = ("survey_id", "question_id", "raw", "value", "outcome")
+_INBOUND_COLUMNS = (
+    "survey_id",
+    "agency_id",
+    "from_addr",
+    "to_addr",
+    "contact_hash",
+    "body",
+    "provider_sid",
+)
+_ANSWER_COLUMNS = ("survey_id", "question_id", "raw", "value", "outcome", "survey_created_at")
 
 
 def _insert_inbound(dialect: Any) -> Any:
@@ -174,14 +187,19 @@ def failure_reason(code: str) -> str:
 
 
 def is_opted_out(session: Session, contact: str) -> bool:
-    return session.scalar(_OPTED_OUT, {"contact": contact}) is not None
+    return is_hash_opted_out(session, contact_hash(contact))
+
+
+def is_hash_opted_out(session: Session, hashed: str | None) -> bool:
+    """Whether the contact of this :func:`contact_hash` opted out."""
+    return hashed is not None and session.scalar(_OPTED_OUT, {"contact_hash": hashed}) is not None
 
 
 def latest_sms_survey(session: Session, contact: str) -> Survey | None:
     """The number's most recent SMS survey, whatever its status."""
     return session.scalars(
         sa.select(Survey)
-        .where(Survey.contact == contact, Survey.channel == "sms")
+        .where(Survey.contact_hash == contact_hash(contact), Survey.channel == "sms")
         .order_by(Survey.created_at.desc(), Survey.id.desc())
         .limit(1)
     ).first()
@@ -190,7 +208,7 @@ def latest_sms_survey(session: Session, contact: str) -> Survey | None:
 def awaiting_survey(session: Session, contact: str, *, lock: bool = False) -> Survey | None:
     """The newest SMS survey that texted ``contact`` and waits for a reply."""
     query = _AWAITING_LOCKED if lock else _AWAITING
-    return session.scalars(query, {"contact": contact}).first()
+    return session.scalars(query, {"contact_hash": contact_hash(contact)}).first()
 
 
 def survey_flow(survey: Survey) -> Flow:
@@ -213,6 +231,7 @@ def record_inbound_once(
         "agency_id": survey.agency_id if survey else None,
         "from_addr": from_,
         "to_addr": to,
+        "contact_hash": contact_hash(from_),
         "body": body,
         "provider_sid": sid,
         "now": utcnow(),
@@ -222,9 +241,12 @@ def record_inbound_once(
 
 
 def record_outbound(
-    session: Session, survey: Survey, texts: Sequence[str], *, status: str
+    session: Session, survey: Survey, texts: Sequence[str], *, status: str, flush: bool = True
 ) -> list[Message]:
-    """One outbound row per text (cut to Twilio's size), each with the next step key."""
+    """One outbound row per text (cut to Twilio's size), each with the next step key.
+
+    ``flush=False`` leaves the rows to the caller's flush: a chunk of surveys started
+    together (:mod:`gateway.send_batches`) writes all their rows in one go."""
     n = int(session.scalar(_OUTBOUND_COUNT, {"survey_id": survey.id}) or 0)
     rows: list[Message] = []
     for text in texts:
@@ -244,7 +266,8 @@ def record_outbound(
             )
             n += 1
     session.add_all(rows)
-    session.flush()
+    if flush:
+        session.flush()
     return rows
 
 
@@ -266,6 +289,7 @@ def record_replies(session: Session, survey: Survey, texts: Sequence[str], *, st
                 "channel": "sms",
                 "from_addr": survey.sender,
                 "to_addr": survey.contact,
+                "contact_hash": survey.contact_hash,
                 "body": part,
                 "key_prefix": f"{survey.id}:",
                 "status": status,
@@ -294,6 +318,7 @@ def _save_answers(session: Session, survey: Survey, result: StepResult) -> None:
                 "raw": recorded.raw,
                 "value": recorded.value,
                 "outcome": recorded.outcome,
+                "survey_created_at": survey.created_at,
                 "now": now,
             },
         )
@@ -302,6 +327,7 @@ def _save_answers(session: Session, survey: Survey, result: StepResult) -> None:
         session.execute(
             sa.delete(Answer).where(Answer.survey_id == survey.id, Answer.question_id.in_(dropped))
         )
+    _note_first_answer(survey, result, dropped, now)
     if result.answers or dropped:
         # Rows were written around the session: what it holds of them is out of date.
         if "answers" in survey.__dict__:
@@ -309,6 +335,14 @@ def _save_answers(session: Session, survey: Survey, result: StepResult) -> None:
         for held in list(session.identity_map.values()):
             if isinstance(held, Answer) and held.survey_id == survey.id:
                 session.expire(held)
+
+
+def _note_first_answer(
+    survey: Survey, result: StepResult, dropped: Sequence[str], now: datetime
+) -> None:
+    change = first_answer_change(survey.first_answered_at is not None, result, dropped)
+    if change is not None:
+        survey.first_answered_at = now if change else None
 
 
 def _apply(session: Session, survey: Survey, result: StepResult, now: datetime) -> None:
@@ -352,10 +386,12 @@ def _filled(prompt: Prompt, survey: Survey | None, link: SurveyLink | None) -> s
 
 def supersede(session: Session, survey: Survey, now: datetime) -> list[str]:
     """Cancel the number's other SMS surveys that wait for replies; their answers stay."""
+    if survey.contact_hash is None:
+        return []
     older = session.scalars(
         sa.select(Survey)
         .where(
-            Survey.contact == survey.contact,
+            Survey.contact_hash == survey.contact_hash,
             Survey.channel == "sms",
             Survey.status.in_(AWAITING_REPLY),
             Survey.id != survey.id,
@@ -378,13 +414,14 @@ def begin(
     max_reprompts: int,
     outbound_status: str = PENDING,
     survey_link: SurveyLink | None = None,
+    flush: bool = True,
 ) -> list[Message]:
     """Run the survey's first step and record its opening text as outbound rows.
 
     The caller holds the survey row (locked) in ``scheduled`` or ``queued``. A number that
     opted out gets nothing: the survey becomes ``opted_out`` and no row is written.
     """
-    if is_opted_out(session, survey.contact):
+    if is_hash_opted_out(session, survey.contact_hash):
         survey.status = "opted_out"
         survey.failure_reason = "the number has opted out of text messages"
         return []
@@ -396,14 +433,14 @@ def begin(
         if survey.expires_at is None and flow.expires_after is not None:
             survey.expires_at = now + flow.expires_after
         wording = consent.ask(survey, flow, now)
-        return record_outbound(session, survey, [wording], status=outbound_status)
+        return record_outbound(session, survey, [wording], status=outbound_status, flush=flush)
     result = step(flow, state, Event("start"), max_reprompts=max_reprompts)
     supersede(session, survey, now)
     survey.state = result.state.to_dict()
     if survey.expires_at is None and flow.expires_after is not None:
         survey.expires_at = now + flow.expires_after
     text = _prompt_text(result, survey, survey_link)
-    return record_outbound(session, survey, [text], status=outbound_status)
+    return record_outbound(session, survey, [text], status=outbound_status, flush=flush)
 
 
 def mark_sent(survey: Survey, now: datetime) -> None:
@@ -493,12 +530,13 @@ def _drop_pending(session: Session, survey: Survey) -> None:
 
 def opt_out(session: Session, contact: str, *, keyword: str, now: datetime) -> list[Survey]:
     """Record the opt-out and close the number's open SMS surveys as ``opted_out``."""
-    if not is_opted_out(session, contact):
-        session.add(OptOut(contact=contact, channel="sms", keyword=keyword, created_at=now))
+    hashed = contact_hash(contact)
+    if not is_hash_opted_out(session, hashed):
+        session.add(OptOut(contact_hash=hashed, channel="sms", keyword=keyword, created_at=now))
     open_surveys = session.scalars(
         sa.select(Survey)
         .where(
-            Survey.contact == contact,
+            Survey.contact_hash == hashed,
             Survey.channel == "sms",
             Survey.status.in_(AWAITING_REPLY + NOT_YET_STARTED),
         )
@@ -514,7 +552,7 @@ def opt_out(session: Session, contact: str, *, keyword: str, now: datetime) -> l
 
 def opt_in(session: Session, contact: str) -> bool:
     """Remove the number's opt-out; False when it had none."""
-    result = session.execute(sa.delete(OptOut).where(OptOut.contact == contact))
+    result = session.execute(sa.delete(OptOut).where(OptOut.contact_hash == contact_hash(contact)))
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -527,6 +565,8 @@ class StatusOutcome:
 
     found: bool
     resend_survey_id: str | None = None
+    #: A survey switched to its call fallback (gateway.reach.fallback): start it.
+    start_survey_id: str | None = None
 
 
 def apply_status(
@@ -569,6 +609,10 @@ def apply_status(
     if retryable and message.attempts < max_attempts:
         message.status = PENDING
         return StatusOutcome(found=True, resend_survey_id=survey.id)
+    from gateway.reach import fallback  # it builds on this module
+
+    if code in fallback.UNDELIVERABLE_CODES and fallback.switch_to_call(session, survey, code, now):
+        return StatusOutcome(found=True, start_survey_id=survey.id)
     survey.status = "failed"
     survey.failure_reason = failure_reason(code)
     return StatusOutcome(found=True)

@@ -8,8 +8,10 @@ one waits for the in-process :class:`Sweeper`.
 
 The sweeper is the mechanism both modes share: every ``SWEEP_SECONDS`` it starts due
 ``scheduled`` surveys, restarts ``queued`` ones that were committed but never ran (a crash
-between commit and enqueue), and expires surveys past ``expires_at``. ``gateway worker``
-runs one beside the rq worker.
+between commit and enqueue), expires surveys past ``expires_at``, and makes the due
+reminders and fallbacks (:mod:`gateway.reach.due`). ``gateway worker`` runs one beside the
+rq worker. Each round also erases the contacts whose retention is over
+(:mod:`gateway.privacy.erasure`).
 
 Jobs take ids, reload what they need inside the app context (``gateway worker`` builds
 the app once), close their database session before calling the provider, and let
@@ -31,16 +33,27 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry, SimpleWorker
 from sqlalchemy.orm import Session
 
 from channels.base import DeliveryError, SendResult, SmsSender
 from channels.sms import SentLookup, SimulatedSms, TwilioSms
 from config.settings import Settings
-from gateway import conversation, pacing, quiet_hours, send_claims
+from gateway import (
+    alert_delivery,
+    call_slots,
+    conversation,
+    early_statuses,
+    pacing,
+    quiet_hours,
+    send_claims,
+)
 from gateway.outbound_calls import start_outbound_call
+from gateway.privacy import erasure
+from gateway.reach import due as reach_due
 from gateway.store.db import db_of
-from gateway.store.models import Message, Survey, utcnow
+from gateway.store.models import Survey, utcnow
 from gateway.web import invitation
 
 log = logging.getLogger(__name__)
@@ -175,7 +188,9 @@ def start_job(survey_id: str) -> JobResult:
     starter = STARTERS.get(channel)
     if starter is None:
         raise LookupError(f"no background start for {channel} surveys (survey {survey_id})")
-    return starter(survey_id)
+    result = starter(survey_id)
+    reach_due.settle_start(app, survey_id)  # record the first contact, plan what follows
+    return result
 
 
 def start_sms(survey_id: str) -> JobResult:
@@ -237,7 +252,7 @@ def _send_claimed(app: Flask, survey_id: str, claim: send_claims.Claim | None) -
         found = None
         if claim.stale_since is not None:  # its worker died mid-send: did the text go out?
             try:
-                found = _find_sent(sender, claim)
+                found = find_sent(sender, claim)
             except DeliveryError as exc:
                 log.warning("survey %s: cannot ask whether a text went out: %s", survey_id, exc)
                 with database.session() as session:
@@ -261,16 +276,27 @@ def _send_claimed(app: Flask, survey_id: str, claim: send_claims.Claim | None) -
                     return Retry(max=MAX_SEND_ATTEMPTS, interval=RETRY_INTERVALS)
                 raise
         with database.session() as session:
+            now = utcnow()
             send_claims.mark_sent(
-                session,
-                survey_id,
-                claim.message_id,
-                sid=found.sid,
-                status=found.status,
-                now=utcnow(),
+                session, survey_id, claim.message_id, sid=found.sid, status=found.status, now=now
+            )
+            # A status Twilio reported before this step, applied as if it came after it
+            # (a resend is claimed just below, as the callback's send job would).
+            early = early_statuses.apply_recorded(
+                session, [found.sid], now=now, max_attempts=MAX_SEND_ATTEMPTS
             )
             claim = _claim_next(session, survey_id, settings)
+        for status in early:
+            if status.start_survey_id is not None:  # undeliverable: the call fallback
+                _start_fallback(app, status.start_survey_id)
     return None
+
+
+def _start_fallback(app: Flask, survey_id: str) -> None:
+    try:
+        enqueue_start(app, survey_id, None)
+    except RedisError:  # committed as queued: the sweeper starts it
+        log.warning("survey %s: call fallback not queued (Redis unavailable)", survey_id)
 
 
 def claim_timeout(settings: Settings) -> timedelta:
@@ -278,7 +304,7 @@ def claim_timeout(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.send_claim_timeout)
 
 
-def _find_sent(sender: SmsSender, claim: send_claims.Claim) -> SendResult | None:
+def find_sent(sender: SmsSender, claim: send_claims.Claim) -> SendResult | None:
     """The provider's record of a taken-over text, or None when it did not go out."""
     assert claim.stale_since is not None
     if not isinstance(sender, SentLookup):
@@ -288,23 +314,14 @@ def _find_sent(sender: SmsSender, claim: send_claims.Claim) -> SendResult | None
 
 def _record_failure(app: Flask, survey_id: str, message_id: int, exc: DeliveryError) -> bool:
     """Record a failed send; True when it is to be retried."""
-    now = utcnow()
     with db_of(app).session() as session:
-        message = session.get(Message, message_id)
-        survey = session.get(Survey, survey_id, with_for_update=True)
-        assert message is not None and survey is not None
-        message.error_code = exc.code
-        if exc.retryable and message.attempts < MAX_SEND_ATTEMPTS:
-            message.status = conversation.PENDING
-            log.info("survey %s: retryable failure %s, will retry", survey_id, exc.code)
-            return True
-        message.status = "failed"
-        if exc.opted_out:
-            conversation.opt_out(session, survey.contact, keyword=f"error {exc.code}", now=now)
-        elif survey.status in (*conversation.NOT_YET_STARTED, "sent"):
-            survey.status = "failed"
-            survey.failure_reason = conversation.failure_reason(exc.code)
-        return False
+        retry = send_claims.record_failure(
+            session, survey_id, message_id, exc, max_attempts=MAX_SEND_ATTEMPTS, now=utcnow()
+        )
+        switched = not retry and reach_due.switched_to_call(session, survey_id)
+    if switched:  # the number cannot take texts: the flow's call fallback starts now
+        enqueue_start(app, survey_id, None)
+    return retry
 
 
 def start_email(survey_id: str) -> JobResult:
@@ -320,14 +337,39 @@ def start_voice(survey_id: str) -> JobResult:
     """Place a voice survey's call; a new attempt the call retry policy allows is enqueued."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings: Settings = app.extensions["settings"]
+    if not call_slots.take(app, survey_id):  # every line busy: try again shortly
+        _wait_in_queue(app, survey_id, call_slots.WAIT)
+        return None
     wait = pacing.call_wait(app, settings.twilio_phone_number)
     if wait > 0:  # over the calls-per-second limit: place it when the bucket allows
+        call_slots.release(app, survey_id)
         queue_of(app).enqueue_in(timedelta(seconds=wait), start_job, survey_id, job_timeout=120)
         return None
-    retry = start_outbound_call(app, survey_id)
+    try:
+        retry = start_outbound_call(app, survey_id)
+    finally:
+        if not _call_in_progress(app, survey_id):  # not placed: the slot is not needed
+            call_slots.release(app, survey_id)
     if retry is not None:
         enqueue_start(app, retry.survey_id, retry.send_at)
     return None
+
+
+def _wait_in_queue(app: Flask, survey_id: str, seconds: float) -> None:
+    """Start the survey later; it stays ``queued``, fresh, so the sweeper leaves it be."""
+    with db_of(app).session() as session:
+        session.execute(
+            sa.update(Survey)
+            .where(Survey.id == survey_id, Survey.status == "queued")
+            .values(queued_at=utcnow())
+        )
+    queue_of(app).enqueue_in(timedelta(seconds=seconds), start_job, survey_id, job_timeout=120)
+
+
+def _call_in_progress(app: Flask, survey_id: str) -> bool:
+    with db_of(app).session() as session:
+        status = session.scalar(sa.select(Survey.status).where(Survey.id == survey_id))
+    return status == "sent"
 
 
 STARTERS: dict[str, Callable[[str], JobResult]] = {
@@ -346,6 +388,12 @@ class SweepResult:
     expired: int = 0
     #: Surveys whose text a dead worker held, handed to a send job again.
     resent: list[str] = field(default_factory=list)
+    #: Surveys whose contact was erased, their retention over (gateway.privacy.erasure).
+    erased: int = 0
+    #: Alert and event deliveries whose job was lost, queued again (gateway.alert_delivery).
+    redelivered: list[int] = field(default_factory=list)
+    #: Delivery statuses kept for a text never recorded sent, deleted after a day.
+    early_statuses_deleted: int = 0
 
 
 def sweep(
@@ -386,10 +434,18 @@ def sweep(
         outcome.resent = send_claims.surveys_with_stale_claims(
             session, now - claim_timeout(settings)
         )
+        outcome.erased = erasure.erase_due(
+            session, now=now, days=settings.contact_retention_days
+        ).surveys
+        outcome.early_statuses_deleted = early_statuses.delete_unmatched(
+            session, before=now - early_statuses.KEEP
+        )
     for survey_id in outcome.started:
         enqueue_start(app, survey_id, None)
     for survey_id in outcome.resent:  # a worker died holding a text: reconcile, then send
         enqueue_send(app, survey_id)
+    reach_due.run_due(app, now)  # due reminders and fallbacks (gateway.reach)
+    outcome.redelivered = alert_delivery.requeue_overdue(app, now)
     return outcome
 
 

@@ -69,9 +69,39 @@ _PENDING_KEY = "gateway_metrics_pending"
 bp = Blueprint("metrics", __name__)
 
 
+#: Label children by their labels: ``labels()`` checks and joins its arguments on every
+#: call, which a request should not pay for its method, endpoint and status again.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, endpoint: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, endpoint, str(status)).inc()
-    REQUEST_SECONDS.labels(method, endpoint).observe(seconds)
+    key = (method, endpoint, status)
+    children = _REQUEST_CHILDREN.get(key)
+    if children is None:
+        children = _REQUEST_CHILDREN[key] = (
+            REQUESTS.labels(method, endpoint, str(status)),
+            REQUEST_SECONDS.labels(method, endpoint),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
+
+
+_SEND_CHILDREN: dict[tuple[str, str], Any] = {}
+
+
+def count_sends(channel: str, status: str, count: int) -> None:
+    """Outbound rows written outside the ORM's flush, counted once they are committed."""
+    if status in _NOT_SENDS or not count:
+        return
+    child = _SEND_CHILDREN.get((channel, status))
+    if child is None:
+        child = _SEND_CHILDREN[(channel, status)] = MESSAGES.labels(channel, status)
+    child.inc(count)
+
+
+def count_completion(channel: str) -> None:
+    """A survey completed outside the ORM's flush, counted once it is committed."""
+    COMPLETIONS.labels(channel).inc()
 
 
 # -- counting the store's writes --------------------------------------------------------
@@ -97,8 +127,7 @@ def _after_commit(session: Session) -> None:
     for counter, labels in session.info.pop(_PENDING_KEY, []):
         counter.labels(*labels).inc()
     for channel, status, count in session.info.pop(conversation.UNFLUSHED_SENDS, []):
-        if status not in _NOT_SENDS and count:
-            MESSAGES.labels(channel, status).inc(count)
+        count_sends(channel, status, count)
 
 
 def _after_rollback(session: Session) -> None:

@@ -43,7 +43,10 @@ def _finish(response: Response) -> Response:
     if started is None:  # a request that failed before the first hook ran
         return response
     duration = time.perf_counter() - started
-    endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+    rule = request.url_rule
+    endpoint = rule.rule if rule is not None else "unmatched"
+    # A path matched by a rule without variables is the rule itself: nothing to mask.
+    path = endpoint if rule is not None and not rule.arguments else redact(request.path)
     response.headers[HEADER] = g.request_id
     metrics.observe_request(request.method, endpoint, response.status_code, duration)
     log.info(
@@ -53,7 +56,7 @@ def _finish(response: Response) -> Response:
         response.status_code,
         extra={
             "method": request.method,
-            "path": redact(request.path),
+            "path": path,
             "endpoint": endpoint,
             "status": response.status_code,
             "duration_ms": round(duration * 1000, 2),

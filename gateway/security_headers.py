@@ -1,5 +1,5 @@
 """Browser-facing protections on every response: security headers, session cookie flags,
-and the request body size limit.
+and the request body size limit (and the session cookie's signing, set up once).
 
 The Content-Security-Policy allows only the gateway's own scripts, styles, fonts and
 images (no inline script or style, no framing, forms posting only to the gateway), so
@@ -10,7 +10,12 @@ sent over plain HTTP it would lock a development server out of the browser.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, render_template, request
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -44,17 +49,34 @@ HEADERS = {
 }
 
 
-def _served_over_https() -> bool:
-    public = current_app.extensions["settings"].public_base_url or ""
-    return request.is_secure or public.startswith("https://")
+def _header_adder(public_https: bool) -> Callable[[Response], Response]:
+    """The hook adding :data:`HEADERS` (and HSTS over HTTPS) to each response, keeping any
+    a view set itself. Names are compared once per response, not once per header."""
+    plain = [(name, value, name.lower()) for name, value in HEADERS.items()]
+    secure = [*plain, ("Strict-Transport-Security", HSTS, "strict-transport-security")]
+
+    def add_headers(response: Response) -> Response:
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers)
+        wanted = secure if public_https or request.is_secure else plain
+        headers.extend([(name, value) for name, value, key in wanted if key not in present])
+        return response
+
+    return add_headers
 
 
-def _add_headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    if _served_over_https():
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
-    return response
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its signing serializer built once per set of keys
+    rather than on every request (webhooks, which have no session, pay for it too)."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
 
 
 def _too_large(error: RequestEntityTooLarge) -> Response | tuple[str, int]:
@@ -84,5 +106,6 @@ def init_app(app: Flask) -> None:
         # rate limits and the audit log) and scheme (for HSTS); trusted only when configured,
         # since a client can send these headers itself.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    app.after_request(_add_headers)
+    app.session_interface = SessionInterface()
+    app.after_request(_header_adder(public.startswith("https://")))
     app.register_error_handler(RequestEntityTooLarge, _too_large)

@@ -9,18 +9,30 @@ workers never hold the same text. ``updated_at`` of a claimed row is the time of
 A claim older than the claim timeout (``SEND_CLAIM_TIMEOUT``) belongs to a worker that
 died mid-send: it may be claimed again, and :class:`Claim.stale_since` tells the sender to
 ask the provider whether the text went out before sending it again.
+
+A chunk of surveys is claimed, recorded sent and put back with the ``*_many`` functions:
+one statement for the whole chunk instead of one per text, with the same guarantees.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gateway import conversation
+from channels.base import DeliveryError
+from gateway import conversation, early_statuses
 from gateway.store.models import OPEN_STATUSES, Message, Survey
+
+log = logging.getLogger(__name__)
+
+_MESSAGES = cast(sa.Table, Message.__table__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,16 @@ class Claim:
     body: str
     #: For a text taken over from a dead worker: when that worker claimed it.
     stale_since: datetime | None = None
+    survey_id: str = ""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A claimed text the provider accepted as ``sid``."""
+
+    claim: Claim
+    sid: str
+    status: str
 
 
 def _aware(moment: datetime) -> datetime:
@@ -105,7 +127,9 @@ def mark_sent(
     session: Session, survey_id: str, message_id: int, *, sid: str, status: str, now: datetime
 ) -> None:
     """The provider accepted the text as ``sid``: record it, and start the survey's wait
-    for replies if this was its first text."""
+    for replies if this was its first text. The sid is locked first; a status that came
+    before is applied by the caller before commit (:mod:`gateway.early_statuses`)."""
+    early_statuses.lock_sids(session, [sid])
     session.execute(
         sa.update(Message)
         .where(Message.id == message_id)
@@ -155,3 +179,206 @@ def surveys_with_stale_claims(
             .limit(limit)
         )
     )
+
+
+# -- a chunk of surveys at once ----------------------------------------------------------
+
+
+def claim_many(
+    session: Session, survey_ids: Collection[str], *, now: datetime, stale_before: datetime
+) -> list[Claim]:
+    """Claim every text to send of the surveys ``survey_ids`` (pending ones, and those
+    whose claim is older than ``stale_before``), in ``id`` order: two statements for the
+    chunk. Texts another worker holds are skipped; so are closed surveys' texts."""
+    if not survey_ids:
+        return []
+    rows = session.execute(
+        sa.select(
+            Message.id,
+            Message.survey_id,
+            Message.status,
+            Message.updated_at,
+            Message.to_addr,
+            Survey.contact,
+            Message.body,
+        )
+        .join(Survey, Survey.id == Message.survey_id)
+        .where(
+            Message.survey_id.in_(list(survey_ids)),
+            Message.direction == "outbound",
+            Survey.status.in_(OPEN_STATUSES),
+            sa.or_(
+                Message.status == conversation.PENDING,
+                sa.and_(
+                    Message.status == conversation.CLAIMED,
+                    Message.updated_at < stale_before,
+                ),
+            ),
+        )
+        .order_by(Message.id)
+        .with_for_update(of=Message, skip_locked=True)
+    ).all()
+    if not rows:
+        return []
+    # Taken only if still as read: SQLite has no row locks, so another worker may have
+    # claimed a row between the two statements.
+    taken = set(
+        session.scalars(
+            sa.update(Message)
+            .where(
+                Message.id.in_([row[0] for row in rows]),
+                sa.or_(
+                    Message.status == conversation.PENDING,
+                    sa.and_(
+                        Message.status == conversation.CLAIMED,
+                        Message.updated_at < stale_before,
+                    ),
+                ),
+            )
+            .values(status=conversation.CLAIMED, attempts=Message.attempts + 1, updated_at=now)
+            .returning(Message.id)
+        )
+    )
+    return [
+        Claim(
+            message_id,
+            to_addr or contact,
+            body,
+            _aware(claimed_at) if was == conversation.CLAIMED else None,
+            str(survey_id),  # never None: joined to its survey
+        )
+        for message_id, survey_id, was, claimed_at, to_addr, contact, body in rows
+        if message_id in taken
+    ]
+
+
+def drop_unsent_of_closed_many(session: Session, survey_ids: Collection[str]) -> None:
+    """Drop the pending texts of those of ``survey_ids`` that closed before they went out."""
+    if not survey_ids:
+        return
+    session.execute(
+        sa.update(Message)
+        .where(
+            Message.survey_id.in_(list(survey_ids)),
+            Message.direction == "outbound",
+            Message.status == conversation.PENDING,
+            Message.survey_id.in_(
+                sa.select(Survey.id).where(
+                    Survey.id.in_(list(survey_ids)), Survey.status.not_in(OPEN_STATUSES)
+                )
+            ),
+        )
+        .values(status=conversation.DROPPED)
+    )
+
+
+_MARK_SENT = (
+    sa.update(_MESSAGES)
+    .where(_MESSAGES.c.id == sa.bindparam("message_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        provider_sid=sa.bindparam("sid"),
+        error_code=None,
+        updated_at=sa.bindparam("now"),
+    )
+)
+
+
+def mark_sent_many(session: Session, sent: Iterable[Sent], *, now: datetime) -> None:
+    """Record the texts the provider accepted (one executemany), and start their surveys'
+    wait for replies. The sids are locked first; statuses that came before are applied by
+    the caller before commit (:mod:`gateway.early_statuses`)."""
+    sent = list(sent)
+    if not sent:
+        return
+    early_statuses.lock_sids(session, [s.sid for s in sent])
+    session.connection().execute(
+        _MARK_SENT,
+        [
+            {"message_id": s.claim.message_id, "new_status": s.status, "sid": s.sid, "now": now}
+            for s in sent
+        ],
+    )
+    session.execute(
+        sa.update(Survey)
+        .where(
+            Survey.id.in_(sorted({s.claim.survey_id for s in sent})),
+            Survey.status.in_(conversation.NOT_YET_STARTED),
+        )
+        .values(status="sent", sent_at=now, updated_at=now)
+    )
+    for status, count in Counter(s.status for s in sent).items():
+        conversation.note_unflushed_sends(session, "sms", status, count)
+
+
+def still_open(session: Session, survey_ids: Collection[str]) -> set[str]:
+    """Those of ``survey_ids`` still open: not closed by STOP (or anything else) since
+    their texts were claimed."""
+    if not survey_ids:
+        return set()
+    return set(
+        session.scalars(
+            sa.select(Survey.id).where(
+                Survey.id.in_(list(survey_ids)), Survey.status.in_(OPEN_STATUSES)
+            )
+        )
+    )
+
+
+def drop_claimed(session: Session, message_ids: Collection[int]) -> None:
+    """Drop claimed texts whose survey closed before they went out."""
+    if not message_ids:
+        return
+    session.execute(
+        sa.update(Message)
+        .where(Message.id.in_(list(message_ids)), Message.status == conversation.CLAIMED)
+        .values(status=conversation.DROPPED)
+    )
+
+
+def release_many(session: Session, message_ids: Collection[int]) -> None:
+    """Put claimed, unsent texts back, as if they had not been claimed."""
+    if not message_ids:
+        return
+    session.execute(
+        sa.update(Message)
+        .where(Message.id.in_(list(message_ids)), Message.status == conversation.CLAIMED)
+        .values(status=conversation.PENDING, attempts=Message.attempts - 1)
+    )
+
+
+def record_failure(
+    session: Session,
+    survey_id: str,
+    message_id: int,
+    exc: DeliveryError,
+    *,
+    max_attempts: int,
+    now: datetime,
+) -> bool:
+    """Record a failed send; True when it is to be retried (the text is pending again).
+
+    A permanent failure fails the text and, before any reply, the survey with the reason;
+    an opted-out recipient (error 21610) is recorded as opted out.
+    """
+    message = session.get(Message, message_id)
+    survey = session.get(Survey, survey_id, with_for_update=True)
+    assert message is not None and survey is not None
+    message.error_code = exc.code
+    if exc.retryable and message.attempts < max_attempts:
+        message.status = conversation.PENDING
+        log.info("survey %s: retryable failure %s, will retry", survey_id, exc.code)
+        return True
+    message.status = "failed"
+    if exc.opted_out:
+        conversation.opt_out(session, survey.contact, keyword=f"error {exc.code}", now=now)
+    elif survey.status in (*conversation.NOT_YET_STARTED, "sent"):
+        from gateway.reach import fallback  # it builds on the conversation module
+
+        if exc.code in fallback.UNDELIVERABLE_CODES and fallback.switch_to_call(
+            session, survey, exc.code, now
+        ):
+            return False  # a voice survey now, to be started (gateway.jobs)
+        survey.status = "failed"
+        survey.failure_reason = conversation.failure_reason(exc.code)
+    return False

@@ -168,13 +168,13 @@ def previous_replies(session: Session, inbound: Message) -> list[str]:
     next_inbound = session.scalar(
         sa.select(sa.func.min(Message.id)).where(
             Message.direction == "inbound",
-            Message.from_addr == inbound.from_addr,
+            Message.contact_hash == inbound.contact_hash,
             Message.id > inbound.id,
         )
     )
     query = sa.select(Message.body).where(
         Message.direction == "outbound",
-        Message.to_addr == inbound.from_addr,
+        Message.contact_hash == inbound.contact_hash,
         Message.id > inbound.id,
         Message.step_key.is_(None) if inbound.survey_id is None else sa.true(),
     )

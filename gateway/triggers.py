@@ -8,10 +8,9 @@ enqueues the first send.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -25,11 +24,13 @@ from sqlalchemy.orm import Session
 from gateway.engine.types import SessionState
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
+from gateway.privacy.contacts import contact_hash, keyed_digest
+from gateway.reach import fallback
 from gateway.store.models import Agency, FlowVersion, OptOut, Survey, utcnow
 
 #: Channels a trigger can start; web surveys are opened by the respondent.
 TRIGGER_CHANNELS = ("sms", "voice", "email")
-FIELDS = ("flow", "channel", "to", "language", "context", "send_at")
+FIELDS = ("flow", "channel", "to", "language", "context", "send_at", "fallback_to")
 SEND_AT_PAST_GRACE = timedelta(minutes=5)
 SEND_AT_MAX_AHEAD = timedelta(days=30)
 MAX_CONTEXT_VALUE = 500
@@ -70,6 +71,26 @@ class Replayed(Exception):
         self.survey_id = survey.id
 
 
+class InvalidContact(TriggerError):
+    """A trigger valid but for its contact (``to``): still an interaction to count.
+
+    Raised only after every other field checked out, so ``flow``, ``channel`` and
+    ``context`` are the request's valid values.
+    """
+
+    def __init__(
+        self, error: TriggerError, flow: Flow, channel: str, context: dict[str, str]
+    ) -> None:
+        super().__init__(error.status, error.code, error.message, error.field)
+        self.flow = flow
+        self.channel = channel
+        self.context = context
+
+
+class NotMobile(TriggerError):
+    """A number named for SMS that cannot receive texts (a flow may call it instead)."""
+
+
 def _invalid(field: str, message: str) -> TriggerError:
     return TriggerError(422, "invalid_field", message, field)
 
@@ -84,12 +105,18 @@ class TriggerRequest:
     language: str
     context: dict[str, str]
     send_at: datetime | None
+    #: Addresses for the flow's fallback channels (``fallback_to``, docs/reach.md).
+    fallback_to: dict[str, str] = field(default_factory=dict)
+    #: The channel asked for when the survey starts on a fallback instead (a landline
+    #: given for SMS, with the flow's call fallback).
+    fallback_from: str | None = None
 
 
 def request_hash(payload: Any) -> str:
-    """SHA-256 of the body as canonical JSON: key order and spacing do not matter."""
+    """Keyed hash of the body as canonical JSON: key order and spacing do not matter, and
+    the contact in it cannot be guessed back from the stored hash."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return keyed_digest(canonical.encode("utf-8"))
 
 
 def validate_trigger(
@@ -134,9 +161,20 @@ def validate_trigger(
         )
 
     to = payload.get("to")
-    if not isinstance(to, str) or not to.strip():
-        raise _invalid("to", "to is required: an E.164 phone number or an email address")
-    contact = _email(to) if channel == "email" else _phone(to.strip(), channel)
+    bad_contact: TriggerError | None = None  # reported once the rest has been checked
+    fallback_from: str | None = None
+    try:
+        if not isinstance(to, str) or not to.strip():
+            raise _invalid("to", "to is required: an E.164 phone number or an email address")
+        try:
+            contact = _email(to) if channel == "email" else _phone(to.strip(), channel)
+        except NotMobile:
+            if not fallback.calls_when_undeliverable(flow):
+                raise
+            # A landline named for SMS: the flow's call fallback starts with the call.
+            contact, channel, fallback_from = _phone(to.strip(), "voice"), "voice", "sms"
+    except TriggerError as exc:
+        bad_contact, contact = exc, ""
 
     language = payload.get("language", flow.default_language)
     if language not in flow.languages:
@@ -146,7 +184,17 @@ def validate_trigger(
 
     context = _context(payload.get("context", {}), flow)
     send_at = _send_at(payload.get("send_at"), now)
-    return TriggerRequest(flow, channel, contact, language, context, send_at)
+    try:
+        fallback_to = fallback.read_fallback_to(
+            payload.get("fallback_to"), flow, fallback_from or channel
+        )
+    except fallback.InvalidFallbackTo as exc:
+        raise _invalid(exc.field, exc.message) from exc
+    if bad_contact is not None:
+        raise InvalidContact(bad_contact, flow, channel, context)
+    return TriggerRequest(
+        flow, channel, contact, language, context, send_at, fallback_to, fallback_from
+    )
 
 
 def _phone(to: str, channel: str) -> str:
@@ -162,7 +210,12 @@ def _phone(to: str, channel: str) -> str:
     if kind == PhoneNumberType.UNKNOWN:
         raise _invalid("to", f"{to!r} is not a valid phone number")
     if channel == "sms" and kind not in SMS_CAPABLE:
-        raise _invalid("to", f"{to!r} cannot receive text messages (it is not a mobile number)")
+        raise NotMobile(
+            422,
+            "invalid_field",
+            f"{to!r} cannot receive text messages (it is not a mobile number)",
+            "to",
+        )
     if channel == "voice" and kind in NOT_CALLABLE:
         raise _invalid("to", f"{to!r} is a premium-rate, shared-cost or pager number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -243,7 +296,8 @@ def check_replay(survey: Survey, body_hash: str) -> Survey:
 
 
 def is_opted_out(session: Session, contact: str) -> bool:
-    return session.scalar(sa.select(OptOut.id).where(OptOut.contact == contact)) is not None
+    hashed = contact_hash(contact)
+    return session.scalar(sa.select(OptOut.id).where(OptOut.contact_hash == hashed)) is not None
 
 
 def fatigue_days(flow: Flow) -> int:
@@ -262,7 +316,7 @@ def recently_surveyed(
         session.scalar(
             sa.select(Survey.id)
             .where(
-                Survey.contact == request.to,
+                Survey.contact_hash == contact_hash(request.to),
                 Survey.status.not_in(NOT_SURVEYED),
                 Survey.agency_id == agency_id,
                 Survey.created_at >= now - timedelta(days=days),
@@ -281,17 +335,19 @@ def survey_values(
     opted_out: bool,
     now: datetime,
     fatigued: bool = False,
+    declined: str | None = None,
 ) -> dict[str, Any]:
     """The new survey's column values (no id): one layout for single and bulk inserts.
 
-    Status: ``opted_out`` when the contact sent STOP, ``cancelled`` (reason ``fatigue``)
-    when the contact was surveyed too recently, ``scheduled`` when ``send_at`` is ahead,
-    else ``queued``.
+    Status: ``opted_out`` when the contact sent STOP, ``cancelled`` with the reason when
+    the interaction was ``declined`` (sampled out, quota reached: gateway.reach) or
+    (reason ``fatigue``) the contact was surveyed too recently, ``scheduled`` when
+    ``send_at`` is ahead, else ``queued``.
     """
     start = request.send_at if request.send_at and request.send_at > now else now
     if opted_out:
         status = "opted_out"
-    elif fatigued:
+    elif declined or fatigued:
         status = "cancelled"
     else:
         status = "scheduled" if start > now else "queued"
@@ -305,6 +361,7 @@ def survey_values(
         "flow_id": flow.id,
         "channel": request.channel,
         "contact": request.to,
+        "contact_hash": contact_hash(request.to),
         "language": request.language,
         "context": request.context,
         "status": status,
@@ -314,7 +371,7 @@ def survey_values(
         "created_at": now,
         "updated_at": now,
         "queued_at": now if status == "queued" else None,
-        "failure_reason": FATIGUE if status == "cancelled" else None,
+        "failure_reason": (declined or FATIGUE) if status == "cancelled" else None,
     }
 
 
@@ -327,6 +384,8 @@ def create_survey(
     idempotency_key: str | None = None,
     body_hash: str | None = None,
     now: datetime | None = None,
+    survey_id: str | None = None,
+    declined: str | None = None,
 ) -> Survey:
     """Record the survey a trigger asked for (not committed, nothing sent).
 
@@ -342,8 +401,11 @@ def create_survey(
         opted_out=is_opted_out(session, request.to),
         now=now,
         fatigued=recently_surveyed(session, agency.id, request, now),
+        declined=declined,
     )
     survey = Survey(**values, idempotency_key=idempotency_key, request_hash=body_hash)
+    if survey_id is not None:  # chosen by the caller (it seeds the sampling draw)
+        survey.id = survey_id
     if idempotency_key is None or body_hash is None:
         session.add(survey)
         session.flush()

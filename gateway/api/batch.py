@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from typing import Any
@@ -26,6 +25,8 @@ from gateway.batch import (
 from gateway.batch_jobs import enqueue_batch
 from gateway.flow_versions import FlowSourceChanged
 from gateway.flows.registry import FlowRegistry
+from gateway.privacy.contacts import keyed_digest
+from gateway.reach import interactions
 from gateway.store.batch_models import SurveyBatch
 from gateway.store.db import db_of
 from gateway.store.models import Agency, utcnow
@@ -62,8 +63,15 @@ def _rows() -> list[Any]:
 
 
 def _result(batch: SurveyBatch, status: int, replayed: bool) -> Response:
+    with db_of(current_app).session() as session:
+        # How many rows were offered a survey, and why the others were not (docs/reach.md).
+        outcome = interactions.batch_outcome(session, batch.id)
     response = jsonify(
-        batch_id=batch.id, rows=batch.rows, accepted=batch.accepted, rejected=batch.rejected
+        batch_id=batch.id,
+        rows=batch.rows,
+        accepted=batch.accepted,
+        rejected=batch.rejected,
+        **outcome,
     )
     response.status_code = status
     if replayed:
@@ -91,7 +99,8 @@ def create_batch_view() -> ResponseReturnValue:
     request.max_content_length = MAX_BATCH_BYTES
     agency = current_agency()
     key = _idempotency_key()
-    body_hash = hashlib.sha256(request.mimetype.encode() + b"\0" + request.get_data()).hexdigest()
+    # Keyed, so that a stored hash of a short batch does not give its numbers away.
+    body_hash = keyed_digest(request.mimetype.encode() + b"\0" + request.get_data())
     if key is not None and (replayed := _replay(agency, key, body_hash)) is not None:
         return replayed
     try:

@@ -26,7 +26,8 @@ def survey_json(survey: Survey) -> dict[str, Any]:
         "flow": survey.flow_id,
         "flow_version": survey.flow_version.version,
         "channel": survey.channel,
-        "to": survey.contact,
+        # null once the contact is erased (docs/privacy.md), and for public-link surveys
+        "to": survey.contact or None,
         "language": survey.language,
         "status": survey.status,
         "context": survey.context,

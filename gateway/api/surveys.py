@@ -17,10 +17,13 @@ from gateway.api.errors import ApiError
 from gateway.api.serializers import survey_json
 from gateway.flow_versions import FlowSourceChanged, flow_source, record_flow_version
 from gateway.flows.registry import FlowRegistry
+from gateway.reach import attempts, interactions
+from gateway.reach.quotas import QuotaCounter
 from gateway.store.db import db_of
-from gateway.store.models import Agency, Survey, utcnow
+from gateway.store.models import Agency, Survey, new_survey_id, utcnow
 from gateway.triggers import (
     MAX_IDEMPOTENCY_KEY,
+    InvalidContact,
     Replayed,
     TriggerError,
     check_replay,
@@ -84,8 +87,15 @@ def _load(session: Session, agency: Agency, survey_id: str) -> Survey | None:
     ).first()
 
 
-def _accepted(survey: Survey, replayed: bool) -> Response:
-    response = jsonify(survey_json(survey))
+def _accepted(session: Session, survey: Survey, replayed: bool) -> Response:
+    body = survey_json(survey)
+    # Whether the interaction was offered a survey, and if not why (docs/reach.md).
+    found = interactions.find_outcome(session, survey.id)
+    if found is None:  # a survey recorded before interactions were
+        found = interactions.outcome(survey.status, survey.failure_reason)
+    body["offered"], body["reason"] = found
+    body["attempts"] = attempts.attempts_json(session, survey)
+    response = jsonify(body)
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/surveys/{survey.id}"
     if replayed:
@@ -114,9 +124,34 @@ def create() -> ResponseReturnValue:
                     raise Replayed(check_replay(earlier, body_hash))
             trigger = validate_trigger(payload, agency, _registry(), now.date(), now=now)
             version = record_flow_version(session, trigger.flow, flow_source(trigger.flow))
-            survey_id = create_survey(
-                session, trigger, agency, version, idempotency_key=key, body_hash=body_hash, now=now
-            ).id
+            survey_id = new_survey_id()
+            quotas = QuotaCounter(session, agency.id, now)
+            survey = create_survey(
+                session,
+                trigger,
+                agency,
+                version,
+                idempotency_key=key,
+                body_hash=body_hash,
+                now=now,
+                survey_id=survey_id,
+                declined=interactions.decline_reason(trigger, key or survey_id, quotas),
+            )
+            created: dict[str, Any] = {"id": survey.id, "status": survey.status}
+            created["failure_reason"] = survey.failure_reason
+            interactions.record(session, trigger, agency.id, created, now=now, idempotency_key=key)
+            attempts.plan(
+                session,
+                survey,
+                trigger.flow,
+                fallback_to=trigger.fallback_to,
+                fallback_from=trigger.fallback_from,
+                now=now,
+            )
+    except InvalidContact as exc:  # still an interaction: counted, then refused
+        with database.session() as session:
+            interactions.record_invalid(session, exc, agency.id, now=now, idempotency_key=key)
+        raise _trigger_error(exc) from exc
     except TriggerError as exc:
         raise _trigger_error(exc) from exc
     except FlowSourceChanged as exc:
@@ -126,13 +161,13 @@ def create() -> ResponseReturnValue:
     except Replayed as replay:
         survey_id = replay.survey_id
         with database.session() as session:
-            return _accepted(_reload(session, agency, survey_id), replayed=True)
+            return _accepted(session, _reload(session, agency, survey_id), replayed=True)
 
     with database.session() as session:
         survey = _reload(session, agency, survey_id)
         if survey.status in ("queued", "scheduled"):
             _enqueue(session, survey)
-        return _accepted(survey, replayed=False)
+        return _accepted(session, survey, replayed=False)
 
 
 def _reload(session: Session, agency: Agency, survey_id: str) -> Survey:
@@ -179,4 +214,6 @@ def show(survey_id: str) -> ResponseReturnValue:
             raise ApiError(
                 404, "survey_not_found", f"no survey {survey_id!r} for agency {agency.slug!r}"
             )
-        return jsonify(survey_json(survey))
+        body = survey_json(survey)
+        body["attempts"] = attempts.attempts_json(session, survey)
+        return jsonify(body)

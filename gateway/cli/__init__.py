@@ -8,6 +8,7 @@ from gateway.cli.audit import audit_group
 from gateway.cli.db import db_group
 from gateway.cli.flows import flows_group
 from gateway.cli.keys import keys_group
+from gateway.cli.privacy import privacy_group
 from gateway.cli.qr import qr_command
 from gateway.cli.run import run_command
 from gateway.cli.simulate import simulate_command
@@ -31,3 +32,4 @@ main.add_command(sms_group)
 main.add_command(qr_command)
 main.add_command(staff_group)
 main.add_command(audit_group)
+main.add_command(privacy_group)

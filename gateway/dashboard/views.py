@@ -27,6 +27,7 @@ from gateway.dashboard import auth, oidc, queries, roles
 from gateway.dashboard.charts import bar_chart
 from gateway.flows.model import CHANNELS, Flow
 from gateway.flows.registry import FlowRegistry
+from gateway.reach import attempt_rates
 from gateway.reports.queries import resolve_flow
 from gateway.store.db import db_of
 from gateway.store.models import Agency, FlowVersion
@@ -205,9 +206,10 @@ def flow_page(flow_id: str) -> ResponseReturnValue:
     clauses = queries.filter_clauses(agency.id, flow.id, filters)
     with db_of(current_app).session() as session:
         cells = queries.activity(session, clauses)
-        counts = queries.closed_answer_counts(session, flow, clauses)
-        breakdowns = queries.breakdowns(session, flow, clauses)
+        counts = queries.closed_answer_counts(session, flow, clauses, filters)
+        breakdowns = queries.breakdowns(session, flow, clauses, filters)
         choices = queries.filter_choices(session, agency.id, flow.id, filters)
+        attempt_rows = attempt_rates.by_attempt(session, clauses)
     timeline = queries.over_time(cells)
     funnel = queries.funnel(cells)
     drivers = queries.driver_scores(flow, counts)
@@ -221,6 +223,11 @@ def flow_page(flow_id: str) -> ResponseReturnValue:
         ),
         "drivers": bar_chart(
             "Positive answers by driver", [(d["driver"], d["positive"]) for d in drivers], "%"
+        ),
+        "attempts": bar_chart(
+            "Response rate by attempt",
+            [(f"{r.label} · {r.channel}", r.response_rate) for r in attempt_rows],
+            "%",
         ),
         "questions": {
             d["question"].id: bar_chart(f"Answers to {d['question'].id}", d["rows"])
@@ -237,6 +244,7 @@ def flow_page(flow_id: str) -> ResponseReturnValue:
         channels=CHANNELS,
         timeline=timeline,
         funnel=funnel,
+        attempt_rows=attempt_rows,
         drivers=drivers,
         distributions=distributions,
         breakdowns=breakdowns,

@@ -1,13 +1,19 @@
 """Flow Results (FLOIP) packages: a flow's responses for tools that read the open standard.
 
-A package is a Data Package descriptor (``datapackage.json``) with one resource whose
-``schema`` lists the fields of the response rows and the flow's ``questions``, and whose
-``path`` is the URL of the rows: a JSON array of
-``[timestamp, row_id, contact_id, session_id, question_id, response, response_metadata]``.
+The packages follow the published release of the specification, 1.0.0-rc1 (FLOIP
+flow-results, ``specification.md`` of 30 September 2017). A package is a Data Package
+descriptor (``datapackage.json``) with one resource whose ``schema`` lists the fields of
+the response rows and the flow's ``questions``, and whose ``path`` is the URL of the rows:
+a JSON array of rows of exactly the release's six columns,
+``[timestamp, row_id, contact_id, question_id, response, response_metadata]``. (A
+``session_id`` column, added to the specification's draft text after the release, is not
+part of 1.0.0-rc1: the survey id travels in ``response_metadata`` instead.)
 
-- ``row_id`` is the answer's id (unique in the gateway), ``session_id`` the survey id.
-- ``contact_id`` is a keyed hash of the phone number or email address (the same contact
-  gets the same id in every package of this gateway), so no contact detail leaves in it.
+- ``row_id`` is the answer's id (unique in the gateway); ``response_metadata`` holds the
+  survey id as ``session_id``, and the channel, language and flow version.
+- ``contact_id`` is a keyed hash (under ``SECRET_KEY``) of the contact's lookup hash: the
+  same contact gets the same id in every package, also after its address is erased, and
+  no contact detail leaves in it.
 - Questions of every version of the flow are listed, newest wording first, so that
   answers given on an older version still find their question (the specification's
   "Option 2" versioning); ``modified`` is when the newest version was first loaded.
@@ -36,7 +42,6 @@ FIELDS = [
     {"name": "timestamp", "title": "Timestamp", "type": "datetime"},
     {"name": "row_id", "title": "Row ID", "type": "string"},
     {"name": "contact_id", "title": "Contact ID", "type": "string"},
-    {"name": "session_id", "title": "Session ID", "type": "string"},
     {"name": "question_id", "title": "Question ID", "type": "string"},
     {"name": "response", "title": "Response", "type": "any"},
     {"name": "response_metadata", "title": "Response Metadata", "type": "object"},
@@ -144,7 +149,7 @@ def rows(database: Database, surveys: sa.Select[Any], secret_key: str) -> Iterat
         sa.select(
             Answer.updated_at,
             Answer.id,
-            Survey.contact,
+            Survey.contact_hash,
             Survey.id,
             Answer.question_id,
             Answer.value,
@@ -173,12 +178,16 @@ def rows(database: Database, surveys: sa.Select[Any], secret_key: str) -> Iterat
             language,
             version,
         ) in session.execute(query):
-            metadata = {"channel": channel, "language": language, "flow_version": version}
+            metadata = {
+                "session_id": survey_id,
+                "channel": channel,
+                "language": language,
+                "flow_version": version,
+            }
             row = [
                 rfc3339(when),
                 row_id,
-                contact_id(secret_key, contact),
-                survey_id,
+                contact_id(secret_key, contact or ""),
                 question_id,
                 value,
                 metadata,

@@ -134,6 +134,66 @@ class QuietHours:
     end: time
 
 
+#: Periods a sampling quota counts completed surveys over (UTC calendar periods; a week
+#: starts on Monday, a quarter is a federal fiscal quarter).
+QUOTA_PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter")
+#: Days of the week as a flow's ``window.days`` names them; Monday is 0, as in Python.
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most ``max_completed`` completed surveys per ``period`` (per value of the
+    context name ``per``, or for the whole flow); past it, interactions are not sampled."""
+
+    max_completed: int
+    period: str
+    per: str | None = None
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Which interactions are offered a survey: a share of them, within quotas."""
+
+    rate: float = 1.0
+    quotas: tuple[Quota, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContactWindow:
+    """When a respondent may be contacted, besides the hours (``quiet_hours``): days of
+    the week, blocked dates, and the zone of contacts whose own zone is unknown."""
+
+    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    federal_holidays: bool = True
+    blocked_dates: tuple[date, ...] = ()
+    time_zone: str | None = None
+
+
+#: Why a fallback channel is used: the respondent has not answered after its delay, or
+#: the first text could not be delivered (a landline, an unreachable number).
+FALLBACK_CAUSES: tuple[str, ...] = ("no_answer", "undeliverable")
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder sent ``after`` the first contact to a respondent who has not answered;
+    ``text`` overrides the catalog's reminder wording."""
+
+    after: timedelta
+    text: Text | None = None
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Another channel to reach the respondent on: ``after`` the first contact when there
+    is no answer, or at once when the first text is ``undeliverable``."""
+
+    channel: Channel
+    reason: str = "no_answer"
+    after: timedelta | None = None
+
+
 @dataclass(frozen=True)
 class Flow:
     id: str
@@ -159,6 +219,13 @@ class Flow:
     # `consent: required`: on SMS, an opt-in question goes first and nothing more is asked
     # until the respondent replies YES (docs/flows.md).
     consent_required: bool = False
+    # Reminders and fallback channels (docs/reach.md); none by default.
+    reminders: tuple[Reminder, ...] = ()
+    fallback: tuple[Fallback, ...] = ()
+    # Reaching people (docs/reach.md): None takes the defaults (everyone sampled, any day
+    # but federal holidays).
+    sampling: Sampling | None = None
+    window: ContactWindow | None = None
 
     @property
     def default_language(self) -> str:

@@ -18,8 +18,10 @@ from channels.sms import (
     STOP_KEYWORDS,
 )
 from gateway.engine.catalog import available_languages
+from gateway.flows.contact_plan import read_fallback, read_reminders
 from gateway.flows.model import CHANNELS, Channel, Flow, Pra, Question
 from gateway.flows.nodes import position
+from gateway.flows.reach import read_sampling, read_window
 from gateway.flows.results import ResultsReader
 from gateway.flows.sending import read_fatigue_days, read_quiet_hours
 
@@ -42,6 +44,10 @@ FLOW_FIELDS = (
     "quiet_hours",
     "fatigue_days",
     "consent",
+    "reminders",
+    "fallback",
+    "sampling",
+    "window",
 )
 REQUIRED_FIELDS = ("id", "version", "title", "agency", "questions")
 PRA_FIELDS = ("omb_control_number", "expiration_date", "burden_minutes")
@@ -119,6 +125,27 @@ class FlowReader(ResultsReader):
         )
 
         consent = self._consent(value["consent"]) if "consent" in value else False
+        sampling = (
+            read_sampling(self, value["sampling"], self.context) if "sampling" in value else None
+        )
+        window, window_hours = (
+            read_window(self, value["window"]) if "window" in value else (None, None)
+        )
+        if window_hours is not None:
+            if "quiet_hours" in value:
+                self.error(
+                    value["quiet_hours"],
+                    "quiet_hours and window.hours are the same setting; keep window.hours",
+                )
+            quiet = window_hours
+        reminders = (
+            read_reminders(self, value["reminders"], expires) if "reminders" in value else ()
+        )
+        fallback = (
+            read_fallback(self, value["fallback"], channels or (), expires)
+            if "fallback" in value
+            else ()
+        )
 
         if self.errors or None in (flow_id, version, title, agency, languages, channels, questions):
             return None
@@ -144,6 +171,10 @@ class FlowReader(ResultsReader):
             quiet_hours=quiet,
             fatigue_days=fatigue,
             consent_required=consent,
+            reminders=reminders,
+            fallback=fallback,
+            sampling=sampling,
+            window=window,
         )
 
     # ---- top-level fields ----------------------------------------------------------------

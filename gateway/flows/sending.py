@@ -34,18 +34,21 @@ def _clock(reader: NodeReader, node: Node, what: str) -> time | None:
     return time(int(match[1]), int(match[2]))
 
 
-def read_quiet_hours(reader: NodeReader, node: Node) -> QuietHours | None:
-    fields = reader.mapping(node, "quiet_hours", ("start", "end"), ("start", "end"))
+def read_quiet_hours(
+    reader: NodeReader, node: Node, what: str = "quiet_hours"
+) -> QuietHours | None:
+    """``what`` names the field in messages (``window.hours`` is the same setting)."""
+    fields = reader.mapping(node, what, ("start", "end"), ("start", "end"), prefix=f"{what}: ")
     if fields is None or set(fields) != {"start", "end"}:
         return None
-    start = _clock(reader, fields["start"][1], "quiet_hours.start")
-    end = _clock(reader, fields["end"][1], "quiet_hours.end")
+    start = _clock(reader, fields["start"][1], f"{what}.start")
+    end = _clock(reader, fields["end"][1], f"{what}.end")
     if start is None or end is None:
         return None
     if start >= end:
         reader.error(
             node,
-            f"quiet_hours.start {start:%H:%M} must be before quiet_hours.end {end:%H:%M} "
+            f"{what}.start {start:%H:%M} must be before {what}.end {end:%H:%M} "
             "(a sending window within one day)",
         )
         return None

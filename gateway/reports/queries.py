@@ -7,7 +7,7 @@ creation times, and runs unchanged on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,24 @@ def scope(
     return clauses
 
 
+def answer_window(
+    start: datetime | None, end: datetime | None, answers: Any = Answer
+) -> list[sa.ColumnElement[bool]]:
+    """The same ``[start, end)`` range on the answers' copy of their survey's creation time
+    (``answers``: the Answer class or an alias of it).
+
+    Added beside :func:`scope`'s clauses where answers are joined, it lets the database
+    read the range's answered answers from their index (``survey_created_at``,
+    ``question_id``) instead of every answer of the store.
+    """
+    clauses = []
+    if start is not None:
+        clauses.append(answers.survey_created_at >= start)
+    if end is not None:
+        clauses.append(answers.survey_created_at < end)
+    return clauses
+
+
 def location_of() -> sa.ColumnElement[str]:
     """The survey's ``location`` context value (NULL when absent)."""
     return Survey.context["location"].as_string()
@@ -82,30 +100,14 @@ def was_delivered() -> sa.ColumnElement[bool]:
     )
 
 
-def has_answer() -> sa.ColumnElement[bool]:
-    """The survey has at least one answered question (a semi-join, not a row per answer)."""
-    return sa.exists().where(Answer.survey_id == Survey.id, Answer.outcome == "answered")
+def respondents() -> sa.ColumnElement[int]:
+    """How many of the selected surveys are respondents (at least one answered question).
 
-
-def respondent_counts(
-    session: Session,
-    groups: Sequence[Any],
-    clauses: list[sa.ColumnElement[bool]],
-) -> dict[tuple[Any, ...], int]:
-    """Respondents per group: {(group values...): count}.
-
-    A query of its own rather than a column beside the survey counts: as a WHERE EXISTS
-    the database answers it with a (parallel) semi-join on the answered-answers index,
-    where a correlated EXISTS per row would run serially.
+    The store sets ``first_answered_at`` when a survey's first answered question is recorded
+    (and clears it should every answer later be dropped or skipped), and the covering index
+    carries it: the count is read from the same index-only scan as the others.
     """
-    without_jit(session)
-    query = (
-        sa.select(*groups)
-        .add_columns(sa.func.count())
-        .where(*clauses, has_answer())
-        .group_by(*groups)
-    )
-    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query)}
+    return sa.func.count(Survey.first_answered_at)
 
 
 def channel_counts(session: Session, clauses: list[sa.ColumnElement[bool]]) -> list[ChannelCounts]:
@@ -115,30 +117,29 @@ def channel_counts(session: Session, clauses: list[sa.ColumnElement[bool]]) -> l
     groups: list[Any] = [Survey.channel, in_person]
     query = (
         sa.select(*groups)
-        .add_columns(sa.func.count(), sa.func.sum(sa.case((was_delivered(), 1), else_=0)))
+        .add_columns(
+            sa.func.count(), sa.func.sum(sa.case((was_delivered(), 1), else_=0)), respondents()
+        )
         .where(*clauses)
         .group_by(*groups)
     )
-    responded = respondent_counts(session, groups, clauses)
     return [
-        ChannelCounts(
-            channel,
-            bool(person),
-            int(customers),
-            int(delivered or 0),
-            responded.get((channel, person), 0),
-        )
-        for channel, person, customers, delivered in session.execute(query)
+        ChannelCounts(channel, bool(person), int(customers), int(delivered or 0), int(responded))
+        for channel, person, customers, delivered, responded in session.execute(query)
     ]
 
 
 def answer_counts(
-    session: Session, clauses: list[sa.ColumnElement[bool]], question_ids: list[str]
+    session: Session,
+    clauses: list[sa.ColumnElement[bool]],
+    question_ids: list[str],
+    window: list[sa.ColumnElement[bool]] | None = None,
 ) -> dict[tuple[str, Any], int]:
     """How many times each answer was given to each question: {(question, value): count}.
 
-    Values are grouped by their JSON text (PostgreSQL cannot compare ``json``), and decoded
-    here; a list (a multiple choice) is counted once per value in it.
+    ``window`` is :func:`answer_window` of the range ``clauses`` select. Values are grouped
+    by their JSON text (PostgreSQL cannot compare ``json``), and decoded here; a list (a
+    multiple choice) is counted once per value in it.
     """
     if not question_ids:
         return {}
@@ -147,7 +148,12 @@ def answer_counts(
     query = (
         sa.select(Answer.question_id, value_text, sa.func.count())
         .join(Survey, Survey.id == Answer.survey_id)
-        .where(*clauses, Answer.outcome == "answered", Answer.question_id.in_(question_ids))
+        .where(
+            *clauses,
+            *(window or []),
+            Answer.outcome == "answered",
+            Answer.question_id.in_(question_ids),
+        )
         .group_by(Answer.question_id, value_text)
     )
     counts: dict[tuple[str, Any], int] = {}

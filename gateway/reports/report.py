@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from gateway.api.serializers import csv_cell
 from gateway.flows.model import Flow
+from gateway.reach.interactions import unsurveyed_counts
 from gateway.reports.a11 import (
     LIKERT_HEADER,
     SUBMISSION_HEADER,
+    ChannelCounts,
     SubmissionColumns,
     collection_rows,
     driver_questions,
@@ -21,7 +23,13 @@ from gateway.reports.a11 import (
 )
 from gateway.reports.csvfile import csv_lines
 from gateway.reports.fiscal import FiscalQuarter
-from gateway.reports.queries import answer_counts, channel_counts, respondent_answers, scope
+from gateway.reports.queries import (
+    answer_counts,
+    answer_window,
+    channel_counts,
+    respondent_answers,
+    scope,
+)
 from gateway.store.db import Database
 
 
@@ -40,16 +48,29 @@ def a11_report(
             "end": quarter.end.isoformat().replace("+00:00", "Z"),
         },
         "format": kind,
-        "collection": collection_rows(flow, quarter, channel_counts(session, clauses)),
+        "collection": collection_rows(flow, quarter, _counts(session, flow, agency_id, quarter)),
     }
     if kind == "seven_drivers":
-        report["drivers"] = _likert(session, flow, clauses)
+        window = answer_window(quarter.start, quarter.end)
+        report["drivers"] = _likert(session, flow, clauses, window)
     return report
 
 
-def _likert(session: Session, flow: Flow, clauses: list[Any]) -> list[dict[str, Any]]:
+def _counts(
+    session: Session, flow: Flow, agency_id: int, quarter: FiscalQuarter
+) -> list[ChannelCounts]:
+    """Per channel: the survey records' customers, opportunities and respondents, and the
+    interactions refused for an invalid contact, which have no survey record."""
+    clauses = scope(agency_id, flow.id, quarter.start, quarter.end)
+    refused = unsurveyed_counts(session, agency_id, flow.id, quarter.start, quarter.end)
+    return channel_counts(session, clauses) + refused
+
+
+def _likert(
+    session: Session, flow: Flow, clauses: list[Any], window: list[Any]
+) -> list[dict[str, Any]]:
     questions = [q.id for q in driver_questions(flow)]
-    counts = answer_counts(session, clauses, questions)
+    counts = answer_counts(session, clauses, questions, window)
     points = {(q, v): n for (q, v), n in counts.items() if isinstance(v, int)}
     return likert_rows(flow, points)
 
@@ -77,5 +98,6 @@ def likert_csv(
 ) -> Iterator[str]:
     """The legacy aggregate template: per driver question, its text and counts 1..5."""
     clauses = scope(agency_id, flow.id, quarter.start, quarter.end)
-    rows = [likert_csv_row(row) for row in _likert(session, flow, clauses)]
+    window = answer_window(quarter.start, quarter.end)
+    rows = [likert_csv_row(row) for row in _likert(session, flow, clauses, window)]
     return csv_lines(LIKERT_HEADER, ([csv_cell(c) for c in row] for row in rows))

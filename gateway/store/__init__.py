@@ -5,9 +5,12 @@ Every model module is imported here so that ``Base.metadata`` always holds every
 """
 
 from gateway.store import (
+    attempt_models,  # noqa: F401  (registers its tables on Base)
     batch_models,  # noqa: F401  (registers its tables on Base)
+    reach_models,  # noqa: F401  (registers its tables on Base)
     results_models,  # noqa: F401  (registers its tables on Base)
     security_models,  # noqa: F401  (registers its tables on Base)
+    status_models,  # noqa: F401  (registers its tables on Base)
 )
 from gateway.store.db import Database, db_of, init_app, normalize_url, upgrade
 from gateway.store.models import (

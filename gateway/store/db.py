@@ -88,6 +88,7 @@ def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        dbapi_connection.rollback()  # hand the connection out idle, not inside the ping's
     except Exception as exc:
         raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 

@@ -13,7 +13,10 @@ from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from gateway.privacy.columns import SealedContact
+from gateway.privacy.contacts import contact_hash
 
 SURVEY_STATUSES: Final = (
     "scheduled",
@@ -41,6 +44,13 @@ SurveyStatus = Literal[
 OPEN_STATUSES: Final = ("scheduled", "queued", "sent", "started")
 #: Statuses a survey never leaves.
 FINAL_STATUSES: Final = ("completed", "expired", "opted_out", "failed", "cancelled")
+
+#: A closed survey whose contact is not erased yet (``ix_surveys_contact_kept_updated_at``).
+CONTACT_KEPT: Final = (
+    "contact IS NOT NULL AND status IN ('completed', 'expired', 'opted_out', 'failed', 'cancelled')"
+)
+#: An inbound message that matched no survey, its addresses not erased yet.
+UNMATCHED_KEPT: Final = "survey_id IS NULL AND from_addr IS NOT NULL"
 
 Direction = Literal["inbound", "outbound"]
 AnswerOutcome = Literal["answered", "skipped", "unanswered"]
@@ -161,7 +171,14 @@ class Survey(Base):
 
     __tablename__ = "surveys"
     __table_args__ = (
-        sa.Index("ix_surveys_contact_status", "contact", "status"),
+        sa.Index("ix_surveys_contact_hash_status", "contact_hash", "status"),
+        # Closed surveys whose contact is still kept: what the erasure job scans.
+        sa.Index(
+            "ix_surveys_contact_kept_updated_at",
+            "updated_at",
+            postgresql_where=sa.text(CONTACT_KEPT),
+            sqlite_where=sa.text(CONTACT_KEPT),
+        ),
         sa.Index("ix_surveys_agency_id_created_at_id", "agency_id", "created_at", "id"),
         sa.UniqueConstraint("agency_id", "idempotency_key"),
     )
@@ -171,8 +188,12 @@ class Survey(Base):
     flow_version_id: Mapped[int] = mapped_column(sa.ForeignKey("flow_versions.id"), index=True)
     flow_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     channel: Mapped[str] = mapped_column(sa.String(16))
-    # E.164 phone number or email address. Read and written only through this attribute.
-    contact: Mapped[str] = mapped_column(sa.String(320))
+    # E.164 phone number or email address, sealed at rest (gateway.privacy); "" for a
+    # survey started from a public link and once erased (``contact_erased_at``).
+    contact: Mapped[str] = mapped_column(SealedContact(empty=""), nullable=True)
+    # Keyed hash of the contact, what lookups by contact compare; kept after erasure.
+    contact_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    contact_erased_at: Mapped[datetime | None]
     language: Mapped[str] = mapped_column(sa.String(16))
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(sa.String(16), index=True)
@@ -186,6 +207,9 @@ class Survey(Base):
     sent_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # When the first answered (not skipped) question was recorded; NULL while the survey
+    # has none. A respondent, for the results, is a survey where this is set.
+    first_answered_at: Mapped[datetime | None]
     failure_reason: Mapped[str | None] = mapped_column(sa.String(500))
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(255))
     request_hash: Mapped[str | None] = mapped_column(sa.String(64))
@@ -206,6 +230,12 @@ class Survey(Base):
         back_populates="survey", order_by=lambda: [Message.created_at, Message.id]
     )
 
+    @validates("contact")
+    def _hash_contact(self, _key: str, value: str) -> str:
+        if value:
+            self.contact_hash = contact_hash(value)
+        return value
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
@@ -223,6 +253,14 @@ class Message(Base):
     """
 
     __tablename__ = "messages"
+    __table_args__ = (
+        sa.Index(
+            "ix_messages_unmatched_kept_created_at",
+            "created_at",
+            postgresql_where=sa.text(UNMATCHED_KEPT),
+            sqlite_where=sa.text(UNMATCHED_KEPT),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[str | None] = mapped_column(
@@ -231,8 +269,11 @@ class Message(Base):
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     direction: Mapped[str] = mapped_column(sa.String(8))
     channel: Mapped[str] = mapped_column(sa.String(16))
-    from_addr: Mapped[str | None] = mapped_column(sa.String(320))
-    to_addr: Mapped[str | None] = mapped_column(sa.String(320))
+    # Sealed at rest (gateway.privacy); read back as "" once erased.
+    from_addr: Mapped[str | None] = mapped_column(SealedContact())
+    to_addr: Mapped[str | None] = mapped_column(SealedContact())
+    # Keyed hash of the respondent's address (``from_addr`` inbound, ``to_addr`` outbound).
+    contact_hash: Mapped[str | None] = mapped_column(sa.String(64))
     body: Mapped[str] = mapped_column(sa.Text, default="")
     provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     step_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
@@ -260,17 +301,36 @@ class Answer(Base):
     outcome: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The survey's created_at, copied: the results select answers by their survey's
+    # creation time from an index on it (gateway.reports.queries.answer_window).
+    survey_created_at: Mapped[datetime | None]
 
     survey: Mapped[Survey] = relationship(back_populates="answers")
 
 
+@sa.event.listens_for(Answer, "before_insert")
+def _copy_survey_created_at(_mapper: Any, connection: sa.Connection, answer: Answer) -> None:
+    if answer.survey_created_at is None:
+        answer.survey_created_at = connection.scalar(
+            sa.select(Survey.created_at).where(Survey.id == answer.survey_id)
+        )
+
+
 class OptOut(Base):
-    """A contact that sent STOP (or similar). START deletes the row."""
+    """A contact that sent STOP (or similar), known only by its keyed hash
+    (:func:`gateway.privacy.contacts.contact_hash`). START deletes the row."""
 
     __tablename__ = "opt_outs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    contact_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     channel: Mapped[str] = mapped_column(sa.String(16))
     keyword: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@sa.event.listens_for(Message, "before_insert")
+def _hash_message_contact(_mapper: Any, _connection: Any, message: Message) -> None:
+    if message.contact_hash is None:
+        address = message.from_addr if message.direction == "inbound" else message.to_addr
+        message.contact_hash = contact_hash(address) if address else None

@@ -99,6 +99,9 @@ class Delivery(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
+    # While pending: when the next try is due (a try in progress holds it a lease ahead);
+    # the sweeper re-queues a pending delivery overdue by more than a grace period.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -150,9 +153,26 @@ sa.Index(
     Survey.created_at,
     postgresql_include=[
         "id", "channel", "language", "status", "sent_at", "completed_at", "flow_version_id",
-        "context",
+        "context", "first_answered_at",
     ],
 )  # fmt: skip
+# The answered answers of the surveys created in a range, with what the figures read:
+# the dashboard's answer counts and scores range-scan it and join the range's surveys.
+sa.Index(
+    "ix_answers_answered_by_survey_created_at",
+    Answer.survey_created_at,
+    Answer.question_id,
+    postgresql_include=["survey_id", "value"],
+    postgresql_where=Answer.outcome == "answered",
+    sqlite_where=Answer.outcome == "answered",
+)
+# The sweeper's search for overdue pending deliveries.
+sa.Index(
+    "ix_deliveries_pending_next_attempt_at",
+    Delivery.next_attempt_at,
+    postgresql_where=Delivery.status == "pending",
+    sqlite_where=Delivery.status == "pending",
+)
 # A survey's answered answers with their values, read without visiting the table.
 sa.Index(
     "ix_answers_answered_covering",

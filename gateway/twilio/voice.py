@@ -19,10 +19,12 @@ import logging
 from flask import Blueprint, Flask, Response, current_app, request
 
 from config.settings import Settings
-from gateway import calls, jobs, outbound_calls
-from gateway.calls import CallEvent, CallRefused, InboundCall
+from gateway import call_recordings, call_slots, calls, inbound_calls, jobs, outbound_calls
+from gateway.call_quick_step import quick_step, status_changes_nothing
+from gateway.calls import CallEvent
 from gateway.engine.types import Event
 from gateway.flows.registry import FlowRegistry
+from gateway.inbound_calls import CallRefused, InboundCall
 from gateway.store.db import db_of
 from gateway.twilio.signature import require_twilio_signature
 
@@ -77,7 +79,7 @@ def call_answered() -> Response:
     )
     try:
         with db_of(_app()).session() as session:
-            twiml = calls.answer_inbound(session, registry, call, _settings())
+            twiml = inbound_calls.answer_inbound(session, registry, call, _settings())
     except CallRefused as refused:
         log.warning("call %s refused: %s", call_sid, refused.reason)
         return _twiml(calls.apology(refused.language))
@@ -96,8 +98,12 @@ def _continue(event: Event) -> Response:
         call_sid=request.form.get("CallSid", ""),
         event=event,
     )
-    with db_of(_app()).session() as session:
-        twiml = calls.continue_call(session, call, _settings())
+    database = db_of(_app())
+    settings = _settings()
+    twiml = quick_step(database.engine, call, max_reprompts=settings.max_reprompts)
+    if twiml is None:
+        with database.session() as session:
+            twiml = calls.continue_call(session, call, settings)
     return _twiml(twiml)
 
 
@@ -117,7 +123,7 @@ def no_input() -> Response:
 @require_twilio_signature
 def recording() -> Response:
     form = request.form
-    event = calls.recording_event(
+    event = call_recordings.recording_event(
         form.get("RecordingUrl"), form.get("RecordingDuration"), form.get("Digits")
     )
     return _continue(event)
@@ -128,7 +134,7 @@ def recording() -> Response:
 def transcription() -> Response:
     form = request.form
     with db_of(_app()).session() as session:
-        kept = calls.record_transcription(
+        kept = call_recordings.record_transcription(
             session,
             request.args.get("survey", ""),
             call_sid=form.get("CallSid", ""),
@@ -146,6 +152,10 @@ def transcription() -> Response:
 def status() -> Response:
     form = request.form
     app = _app()
+    if status_changes_nothing(db_of(app).engine, form.get("CallSid", "")):
+        # The common end of a call: its survey is closed, and no call was placed (so no
+        # retry to plan and no call slot to give back).
+        return Response(status=204)
     with db_of(app).session() as session:
         retry = outbound_calls.call_status(
             session,
@@ -154,6 +164,7 @@ def status() -> Response:
             _settings(),
             outbound_calls.retry_policy_of(app),
         )
+    call_slots.release_after_status(app, form.get("CallSid", ""), form.get("CallStatus", ""))
     if retry is not None:
         jobs.enqueue_start(app, retry.survey_id, retry.send_at)
     return Response(status=204)

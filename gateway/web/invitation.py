@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from channels.base import DeliveryError
 from channels.email import EmailSender, OutgoingEmail, email_sender
 from config.settings import Settings
-from gateway.conversation import apply_event, is_opted_out, survey_flow
+from gateway.conversation import apply_event, is_hash_opted_out, survey_flow
 from gateway.engine.engine import new_state
 from gateway.engine.render import format_date, pick_text, pra_notice, render_question, render_text
 from gateway.engine.types import Event, SessionState
@@ -120,8 +120,13 @@ def compose_invitation(
     links: LinkSigner,
     base: str,
     agency_name: str,
+    *,
+    to: str | None = None,
 ) -> OutgoingEmail:
-    """The email for a started survey: its first question answerable in one click."""
+    """The email for a started survey: its first question answerable in one click.
+
+    ``to``: another address than the survey's contact (a fallback email, docs/reach.md).
+    """
     language = state.language or flow.default_language
     words = strings(language)
     context = state.context
@@ -146,7 +151,7 @@ def compose_invitation(
         "agency": agency_name,
     }
     return OutgoingEmail(
-        to=survey.contact,
+        to=to or survey.contact,
         subject=words.message("email.subject", title=values["title"]),
         text=_env.get_template("email/invitation.txt").render(values),
         html=_env.get_template("email/invitation.html").render(values),
@@ -199,7 +204,7 @@ def send_invitation(app: Flask, survey_id: str, *, max_attempts: int) -> bool:
             return False
         if message is None and survey.status not in UNSENT:
             return False
-        if is_opted_out(session, survey.contact):
+        if is_hash_opted_out(session, survey.contact_hash):
             survey.status = "opted_out"
             survey.failure_reason = "the address has unsubscribed from survey emails"
             return False

@@ -350,7 +350,9 @@ def unsubscribe(token: str) -> ResponseReturnValue:
         one_click = request.form.get("List-Unsubscribe") == "One-Click"
         if not one_click and not links.csrf_valid(survey.id, request.form.get("csrf_token")):
             raise PageError(400, "bad_request", language=language)
-        opt_out_email(session, address, now=_now())
+        if survey.contact_hash is None:
+            raise PageError(404, "not_found", language=language)
+        opt_out_email(session, survey.contact_hash, now=_now())
         words = strings(language)
         return render_page(
             "web/message.html",

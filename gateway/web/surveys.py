@@ -113,17 +113,19 @@ def switch_language(survey: Survey, flow: Flow, language: str) -> bool:
     return True
 
 
-def opt_out_email(session: Session, address: str, *, now: datetime) -> list[Survey]:
+def opt_out_email(session: Session, hashed: str, *, now: datetime) -> list[Survey]:
     """Record an opt-out for an email address and close its open email surveys, as STOP
-    does for a phone number. ``address`` is the survey's contact as the trigger stored it
-    (normalised), so the trigger's opt-out check finds it."""
-    existing = session.scalar(sa.select(OptOut.id).where(OptOut.contact == address))
+    does for a phone number. ``hashed`` is the survey's ``contact_hash`` (kept after the
+    address is erased), which the trigger's opt-out check compares."""
+    existing = session.scalar(sa.select(OptOut.id).where(OptOut.contact_hash == hashed))
     if existing is None:
-        session.add(OptOut(contact=address, channel="email", keyword="unsubscribe", created_at=now))
+        session.add(
+            OptOut(contact_hash=hashed, channel="email", keyword="unsubscribe", created_at=now)
+        )
     open_surveys = session.scalars(
         sa.select(Survey)
         .where(
-            Survey.contact == address,
+            Survey.contact_hash == hashed,
             Survey.channel == "email",
             Survey.status.in_(OPEN_STATUSES),
         )

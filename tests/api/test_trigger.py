@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from gateway.privacy.contacts import contact_hash
 from gateway.store.db import db_of
 from gateway.store.models import OptOut, Survey, utcnow
 from tests.conftest import bearer
@@ -88,7 +89,9 @@ def test_an_opted_out_number_gets_no_survey_sent(
     app: Flask, trigger: Trigger, enqueued: Enqueued
 ) -> None:
     with db_of(app).session() as session:
-        session.add(OptOut(contact="+12025550123", channel="sms", keyword="STOP"))
+        session.add(
+            OptOut(contact_hash=contact_hash("+12025550123"), channel="sms", keyword="STOP")
+        )
     response = trigger()
     assert response.status_code == 202
     assert response.json is not None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
+from gateway.privacy.contacts import contact_hash
 from gateway.store.batch_models import SurveyBatch
 from gateway.store.db import db_of
 from gateway.store.models import Message, OptOut, Survey, utcnow
@@ -109,7 +110,7 @@ def test_rows_due_later_are_scheduled_and_nothing_is_sent_yet(gateway: Gateway) 
 
 def test_an_opted_out_number_is_recorded_as_opted_out_and_not_texted(gateway: Gateway) -> None:
     with db_of(gateway.app).session() as session:
-        session.add(OptOut(contact=number(1), channel="sms", keyword="STOP"))
+        session.add(OptOut(contact_hash=contact_hash(number(1)), channel="sms", keyword="STOP"))
     post(gateway, {"surveys": [trigger(1), trigger(2)]})
     statuses = {s.contact: s.status for s in gateway.rows(Survey)}
     assert statuses == {number(1): "opted_out", number(2): "sent"}

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from gateway import create_app
+from gateway.privacy.contacts import contact_hash
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Message, OptOut, Survey
 from tests.email.conftest import (
@@ -153,7 +154,7 @@ def test_the_unsubscribe_link_records_an_opt_out_and_closes_open_surveys(
     assert "You are unsubscribed" in text(done)
     assert _survey(smtp_app, created["id"]).status == "opted_out"
     with db_of(smtp_app).session() as session:
-        assert session.scalars(sa.select(OptOut.contact)).all() == [RESPONDENT]
+        assert session.scalars(sa.select(OptOut.contact_hash)).all() == [contact_hash(RESPONDENT)]
 
 
 def test_the_list_unsubscribe_one_click_post_opts_out(

@@ -104,3 +104,36 @@ def test_a_text_twilio_took_before_the_worker_died_is_not_sent_again(
     assert sent.to == TO
     assert (opening(gateway).status, opening(gateway).provider_sid) == ("sent", sent.sid)
     assert gateway.rows(Survey, Survey.id == survey_id)[0].status == "sent"
+
+
+def test_a_worker_killed_mid_chunk_leaves_each_respondent_texted_exactly_once(
+    gateway: Gateway, double: TwilioDouble, env: dict[str, str], tmp_path: Path
+) -> None:
+    numbers = ["+12025550193", "+12025550194", "+12025550195"]
+    # The chunk's texts go out together: Twilio takes the first that arrives (and answers
+    # late), the others never reach it; the worker is killed while all three hang.
+    double.failures += ["accepted-slow", "lost", "lost"]
+    response = gateway.client.post(
+        "/api/v1/surveys/batch",
+        json={"surveys": [{"flow": "clinic-visit", "channel": "sms", "to": n} for n in numbers]},
+        headers={"Authorization": f"Bearer {gateway.api_key}"},
+    )
+    assert response.get_json()["accepted"] == len(numbers)
+    with workers(env, 1, tmp_path) as (first,):
+        wait_for(lambda: not double.failures, 30, "the chunk's three sends to reach the double")
+        kill_with_children(first)
+    texts = gateway.messages(Message.direction == "outbound")
+    assert [m.status for m in texts] == ["claimed"] * len(numbers)
+    time.sleep(CLAIM_TIMEOUT * 1.5)
+    with workers(env, 1, tmp_path):
+        wait_for(
+            lambda: all(m.status != "claimed" for m in gateway.messages()),
+            30,
+            "every text to be settled",
+        )
+
+    assert sorted(r.to for r in double.delivered()) == numbers  # once each, none twice
+    sids = {r.to: r.sid for r in double.delivered()}
+    texts = gateway.messages(Message.direction == "outbound")
+    assert {m.to_addr: m.provider_sid for m in texts} == sids
+    assert {s.status for s in gateway.rows(Survey)} == {"sent"}

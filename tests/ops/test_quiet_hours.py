@@ -75,11 +75,11 @@ def at(monkeypatch: pytest.MonkeyPatch, when: datetime) -> None:
 def test_a_trigger_at_night_is_scheduled_for_the_morning_and_nothing_is_sent(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at(monkeypatch, utc("2026-11-26T03:00"))  # 22:00 in Washington
+    at(monkeypatch, utc("2026-11-25T03:00"))  # 22:00 in Washington (the next day is no holiday)
     survey_id = trigger(gateway, WASHINGTON)
     survey = gateway.survey(survey_id)
     assert survey["status"] == "scheduled"
-    assert survey["send_at"] == "2026-11-26T13:00:00Z"
+    assert survey["send_at"] == "2026-11-25T13:00:00Z"
     assert gateway.messages(Message.direction == "outbound") == []
 
 

@@ -9,7 +9,8 @@ Twilio, or ``"accepted-slow"`` to accept and record the message at once but answ
 after ``hang`` seconds). :attr:`TwilioDouble.arrived` is set when a request comes in.
 
 ``GET .../Messages.json`` lists the accepted messages like Twilio's Messages list,
-filtered by ``To`` and ``DateSent>``.
+filtered by ``To`` and ``DateSent>``. A call (``POST .../Calls.json``, no ``Body``) is
+answered and recorded the same way, with an empty body.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class TwilioDouble:
             def do_POST(self) -> None:  # noqa: N802 - the http.server interface
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
+                body = form.get("Body", [""])[0]  # a call has none
                 double.arrived.set()
                 answer = double._next_answer()
                 if answer == "lost":
@@ -77,9 +79,7 @@ class TwilioDouble:
                 if answer == "accepted-slow":
                     sid = "SM" + secrets.token_hex(16)
                     with double._lock:
-                        double.received.append(
-                            Received(time.time(), form["To"][0], form["Body"][0], 201, sid)
-                        )
+                        double.received.append(Received(time.time(), form["To"][0], body, 201, sid))
                     time.sleep(double.hang)
                     self._answer(201, {"sid": sid, "status": "queued", "to": form["To"][0]})
                     return
@@ -91,9 +91,7 @@ class TwilioDouble:
                 status = int(answer)
                 sid = "SM" + secrets.token_hex(16)
                 with double._lock:
-                    double.received.append(
-                        Received(time.time(), form["To"][0], form["Body"][0], status, sid)
-                    )
+                    double.received.append(Received(time.time(), form["To"][0], body, status, sid))
                 payload = (
                     {"sid": sid, "status": "queued", "to": form["To"][0]}
                     if status == 201

@@ -209,6 +209,8 @@ def survey_adder(app: Flask) -> AddSurvey:
                 outcome = "answered"
                 if isinstance(value, tuple):
                     outcome, value = value
+                if outcome == "answered":  # as the conversation glue records it
+                    survey.first_answered_at = survey.first_answered_at or created_at
                 raw = value if isinstance(value, str) else None
                 session.add(
                     Answer(

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
@@ -141,7 +141,13 @@ def test_a_failed_delivery_is_retried_and_each_attempt_is_listed(
     complete(app, add_survey, {"trust": "yes"})
     responses.replace(responses.POST, SUBSCRIBER, status=200)
     with app.app_context(), db_of(app).session() as session:
-        delivery_id = session.scalar(sa.select(Delivery.id))
+        delivery = session.scalars(sa.select(Delivery)).one()
+        delivery_id = delivery.id
+        assert delivery.next_attempt_at is not None
+        # The retry is due after the first interval; rq runs it then, not before.
+        tried = delivery.attempt_log[-1].created_at
+        assert delivery.next_attempt_at - tried == timedelta(seconds=10)
+        delivery.next_attempt_at = tried  # the ten seconds have passed
     with app.app_context():
         assert alert_delivery.deliver_job(str(delivery_id)) is None
     listing = client.get("/api/v1/webhooks/deliveries", headers=bearer(dmv_key)).json["data"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -113,9 +115,7 @@ def test_the_floip_descriptor_is_a_flow_results_package(
     assert uuid.UUID(str(package["id"])).version == 4
     assert package["id"] == descriptor(client, dmv_key)["id"]  # stable across calls
     (resource,) = package["resources"]  # type: ignore[misc]
-    names = [f["name"] for f in resource["schema"]["fields"]]
-    assert names == ["timestamp", "row_id", "contact_id", "session_id", "question_id",
-                     "response", "response_metadata"]  # fmt: skip
+    assert resource["schema"]["fields"] == RC1_FIELDS
 
 
 def test_the_floip_questions_schema_describes_each_question(
@@ -134,28 +134,139 @@ def test_the_floip_questions_schema_describes_each_question(
     assert questions["comment"]["type"] == "text"
 
 
-def test_the_floip_rows_are_seven_column_arrays_without_contact_details(
+def test_the_floip_rows_are_the_releases_six_columns_without_contact_details(
     client: FlaskClient, dmv_key: str, add_survey: AddSurvey
 ) -> None:
     survey_id = add_survey(
         "visit-v2", WHEN, answers={"trust": "no", "went_poorly": ["ease"], "comment": "Café"}
     )
-    (resource,) = descriptor(client, dmv_key)["resources"]  # type: ignore[misc]
-    url = urlsplit(resource["path"])
-    response = client.get(f"{url.path}?{url.query}", headers=bearer(dmv_key))
-    assert response.status_code == 200
-    rows = json.loads(response.get_data(as_text=True))
-    assert [r[4:6] for r in rows] == [
+    package = descriptor(client, dmv_key)
+    rows = package_rows(client, dmv_key, package)
+    assert [r[3:5] for r in rows] == [
         ["trust", "no"],
         ["went_poorly", ["ease"]],
         ["comment", "Café"],
     ]
-    for timestamp, row_id, contact, session, _, _, metadata in rows:
-        assert timestamp.endswith("+00:00")
+    for _, row_id, contact, _, _, metadata in rows:
         assert isinstance(row_id, int)
-        assert session == survey_id
         assert contact.startswith("ct_") and "2025550123" not in contact
-        assert metadata == {"channel": "sms", "language": "en", "flow_version": 1}
+        assert metadata == {"session_id": survey_id, "channel": "sms", "language": "en",
+                            "flow_version": 1}  # fmt: skip
+
+
+def test_a_package_and_its_rows_conform_to_flow_results_1_0_0_rc1(
+    client: FlaskClient, dmv_key: str, add_survey: AddSurvey
+) -> None:
+    add_survey("visit-v2", WHEN, answers={"trust": "yes", "went_well": ["ease", "other"]})
+    add_survey("visit-v2", WHEN, channel="voice", answers={"trust": "no", "comment": "Slow"})
+    package = descriptor(client, dmv_key)
+    assert rc1_problems(package, package_rows(client, dmv_key, package)) == []
+
+
+def test_the_rc1_check_finds_a_seven_column_package(
+    client: FlaskClient, dmv_key: str, add_survey: AddSurvey
+) -> None:
+    """The package as it was: a ``session_id`` field and column under the rc1 label."""
+    add_survey("visit-v2", WHEN, answers={"trust": "yes"})
+    package = descriptor(client, dmv_key)
+    rows = package_rows(client, dmv_key, package)
+    schema = package["resources"][0]["schema"]  # type: ignore[index]
+    schema["fields"].insert(3, {"name": "session_id", "title": "Session ID", "type": "string"})
+    old_rows = [[*row[:3], row[5]["session_id"], *row[3:]] for row in rows]
+    assert rc1_problems(package, old_rows) == ["schema.fields", "row of 7 columns"]
+
+
+#: The six fields of the release's ``schema.fields``, as its text lists them.
+RC1_FIELDS = [
+    {"name": "timestamp", "title": "Timestamp", "type": "datetime"},
+    {"name": "row_id", "title": "Row ID", "type": "string"},
+    {"name": "contact_id", "title": "Contact ID", "type": "string"},
+    {"name": "question_id", "title": "Question ID", "type": "string"},
+    {"name": "response", "title": "Response", "type": "any"},
+    {"name": "response_metadata", "title": "Response Metadata", "type": "object"},
+]
+RC1_TYPES = {"select_one", "select_many", "numeric", "open", "text", "image", "video", "audio",
+             "geo_point", "date", "time", "datetime"}  # fmt: skip
+RFC3339_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d:\d\d$")
+
+
+def package_rows(client: FlaskClient, key: str, package: dict[str, Any]) -> list[list[Any]]:
+    (resource,) = package["resources"]
+    url = urlsplit(resource["path"])
+    response = client.get(f"{url.path}?{url.query}", headers=bearer(key))
+    assert response.status_code == 200
+    rows: list[list[Any]] = json.loads(response.get_data(as_text=True))
+    return rows
+
+
+def rc1_problems(package: dict[str, Any], rows: list[list[Any]]) -> list[str]:
+    """What a package breaks of Flow Results 1.0.0-rc1 (FLOIP flow-results, 2017-09-30),
+    checked rule by rule from the specification's text."""
+    problems = []
+    if package.get("profile") != "flow-results-package":
+        problems.append("profile")
+    if package.get("flow_results_specification_version") != "1.0.0-rc1":
+        problems.append("flow_results_specification_version")
+    for stamp in ("created", "modified"):
+        if not RFC3339_OFFSET.match(str(package.get(stamp))):
+            problems.append(stamp)
+    if uuid.UUID(str(package.get("id"))).version != 4:
+        problems.append("id is not a version 4 UUID")
+    if not re.fullmatch(r"[a-z0-9._-]+", str(package.get("name"))):
+        problems.append("name")
+    resources = package.get("resources")
+    if not isinstance(resources, list) or len(resources) != 1:
+        return [*problems, "exactly one resource"]
+    (resource,) = resources
+    if "data" in resource or not resource.get("path"):
+        problems.append("a path, no inline data")
+    schema = resource.get("schema", {})
+    if schema.get("fields") != RC1_FIELDS:
+        problems.append("schema.fields")
+    if "language" in schema and not re.fullmatch(r"[a-z]{3}", schema["language"]):
+        problems.append("schema.language is not ISO 639-3")
+    questions: dict[str, Any] = schema.get("questions", {})
+    for question_id, question in questions.items():
+        if question.get("type") not in RC1_TYPES or not isinstance(question.get("label"), str):
+            problems.append(f"question {question_id}")
+        options = question.get("type_options")
+        if not isinstance(options, dict):
+            problems.append(f"question {question_id}: type_options")
+        elif question["type"].startswith("select_") and not options.get("choices"):
+            problems.append(f"question {question_id}: choices")
+    seen: set[str] = set()
+    for row in rows:
+        if len(row) != 6:
+            problems.append(f"row of {len(row)} columns")
+            continue
+        timestamp, row_id, contact, question_id, response, metadata = row
+        if not RFC3339_OFFSET.match(timestamp) or timestamp.endswith("Z"):
+            problems.append(f"timestamp {timestamp}")
+        if not isinstance(row_id, (int, str)) or str(row_id) in seen:
+            problems.append(f"row_id {row_id}")
+        seen.add(str(row_id))
+        if not isinstance(contact, (int, str)):
+            problems.append(f"contact_id {contact}")
+        question = questions.get(question_id)
+        if question is None:
+            problems.append(f"question {question_id} not in the schema")
+            continue
+        if metadata is not None and not isinstance(metadata, dict):
+            problems.append("response_metadata")
+        choices = question["type_options"].get("choices", [])
+        if question["type"] == "select_one" and response not in choices:
+            problems.append(f"{question_id}: {response!r} not a choice")
+        if question["type"] == "select_many" and not (
+            isinstance(response, list) and set(response) <= set(choices)
+        ):
+            problems.append(f"{question_id}: {response!r} not a list of choices")
+        if question["type"] == "numeric":
+            low, high = question["type_options"].get("range", [response, response])
+            if not isinstance(response, (int, float)) or not low <= response <= high:
+                problems.append(f"{question_id}: {response!r} out of range")
+        if question["type"] == "text" and not isinstance(response, str):
+            problems.append(f"{question_id}: {response!r} not text")
+    return problems
 
 
 def test_another_agencys_flow_has_no_floip_package(client: FlaskClient, irs_key: str) -> None:

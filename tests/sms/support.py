@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from config.settings import Settings
 from gateway import create_app
 from gateway.api.keys import create_api_key, ensure_agency
+from gateway.privacy.contacts import contact_hash
 from gateway.store.db import db_of
 from gateway.store.models import Message, OptOut, Survey
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
@@ -112,7 +113,7 @@ class Gateway:
 
     # -- the store --
 
-    def rows(self, model: type, *where: Any) -> list[Any]:
+    def rows(self, model: Any, *where: Any) -> list[Any]:
         with db_of(self.app).session() as session:
             return list(session.scalars(sa.select(model).where(*where).order_by(model.id)))
 
@@ -129,7 +130,7 @@ class Gateway:
             return survey.status
 
     def opted_out(self, number: str = RESPONDENT) -> bool:
-        return bool(self.rows(OptOut, OptOut.contact == number))
+        return bool(self.rows(OptOut, OptOut.contact_hash == contact_hash(number)))
 
 
 def replies(response: TestResponse) -> list[str]:

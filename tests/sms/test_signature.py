@@ -9,6 +9,7 @@ from flask import request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from gateway.privacy.contacts import new_key
 from gateway.store.db import db_of
 from gateway.store.models import Message
 from gateway.twilio.signature import signature_is_valid
@@ -19,7 +20,12 @@ PARAMS = {"MessageSid": "SM" + "4" * 32, "From": RESPONDENT, "To": "+12025550100
 
 @pytest.fixture
 def production(database_url: str) -> Iterator[Gateway]:
-    gw = make_gateway(database_url, environment="production")
+    gw = make_gateway(
+        database_url,
+        environment="production",
+        contact_encryption_keys=f"k1:{new_key()}",
+        contact_hash_key=new_key(),
+    )
     yield gw
     db_of(gw.app).dispose()
 

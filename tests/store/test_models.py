@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from gateway.privacy.contacts import contact_hash
 from gateway.store.db import Database
 from gateway.store.models import Answer, Message, OptOut, Survey
 from tests.store.conftest import add_survey
@@ -123,9 +124,13 @@ def test_an_idempotency_key_is_unique_within_an_agency(database: Database, surve
 
 def test_a_contact_is_opted_out_once(database: Database) -> None:
     with database.session() as session:
-        session.add(OptOut(contact="+12025550123", channel="sms", keyword="STOP"))
+        session.add(
+            OptOut(contact_hash=contact_hash("+12025550123"), channel="sms", keyword="STOP")
+        )
     with pytest.raises(IntegrityError), database.session() as session:
-        session.add(OptOut(contact="+12025550123", channel="sms", keyword="QUIT"))
+        session.add(
+            OptOut(contact_hash=contact_hash("+12025550123"), channel="sms", keyword="QUIT")
+        )
 
 
 def test_messages_of_a_deleted_survey_cannot_dangle(database: Database) -> None:

@@ -1,8 +1,14 @@
-"""Fixtures for phone surveys: a call simulator signed like Twilio, and store lookups."""
+"""Fixtures for phone surveys: a call simulator signed like Twilio, and store lookups.
+
+Every phone test runs on SQLite and on PostgreSQL: on PostgreSQL the common step of a call
+is served by gateway.call_quick_step, on SQLite by the general path of gateway.calls, and
+both must behave alike.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -10,10 +16,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from gateway.store.db import db_of
 from gateway.store.models import Survey
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
 from tests.voice.call_simulator import CallSimulator, flask_transport
+
+
+@pytest.fixture
+def settings(settings: Settings, database_url: str) -> Settings:
+    return replace(settings, database_url=database_url)
 
 
 @pytest.fixture

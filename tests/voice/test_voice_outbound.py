@@ -76,7 +76,7 @@ def test_a_voice_trigger_places_a_call_with_the_survey_url_and_machine_detection
 ) -> None:
     responses.post(CALLS_URL, json={"sid": "CA" + "b" * 32, "status": "queued"}, status=201)
     survey_id = trigger_call(twilio_app)
-    sent = parse_qs(responses.calls[0].request.body)  # type: ignore[arg-type]
+    sent = parse_qs(str(responses.calls[0].request.body))
     assert sent["To"] == [RESPONDENT]
     assert sent["From"] == ["+12025550100"]
     assert sent["Url"] == [f"https://gateway.example.gov/twilio/voice?survey={survey_id}"]

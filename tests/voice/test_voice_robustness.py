@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway import calls
+from gateway import call_quick_step, calls
 from gateway.calls import APOLOGY
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
@@ -141,6 +141,7 @@ def test_an_internal_error_in_a_voice_route_is_an_apology_not_an_application_err
         raise RuntimeError("the store is down")
 
     monkeypatch.setattr(calls, "step", broken)
+    monkeypatch.setattr(call_quick_step, "step", broken)
     call.press("1")
     assert call.last_status == 200
     assert call.heard[-1] == APOLOGY["en"]

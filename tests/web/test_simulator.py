@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from gateway import create_app
+from gateway.privacy.contacts import new_key
 from gateway.store.db import db_of
 from gateway.store.models import Survey
 from tests.email.conftest import agency_for, email_settings
@@ -47,6 +48,12 @@ def test_a_simulator_form_without_its_token_is_refused(client: FlaskClient) -> N
 
 
 def test_the_simulator_is_not_served_in_production(tmp_path: Path) -> None:
-    settings = email_settings(tmp_path, None).with_overrides({"environment": "production"})
+    settings = email_settings(tmp_path, None).with_overrides(
+        {
+            "environment": "production",
+            "contact_encryption_keys": f"k1:{new_key()}",
+            "contact_hash_key": new_key(),
+        }
+    )
     app = create_app(settings, {"TESTING": True})
     assert app.test_client().get("/simulator").status_code == 404

@@ -1,0 +1,1 @@
+"""Respondents' personal data: contacts sealed and hashed, erased after a survey closes."""
