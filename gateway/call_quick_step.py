@@ -34,6 +34,7 @@ the document returned is the same (tests run both).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +52,13 @@ from gateway.engine.engine import step
 from gateway.engine.types import SessionState, StepResult
 from gateway.first_answers import first_answer_change
 from gateway.flows.model import Flow
-from gateway.store.driver import flow_of_version, on_driver
+from gateway.store.driver import (
+    MESSAGE_COLUMNS,
+    answers_upsert_cte,
+    flow_of_version,
+    on_driver,
+    survey_update_cte,
+)
 from gateway.store.models import Message, utcnow
 
 _MESSAGES = cast(sa.Table, Message.__table__)
@@ -92,12 +99,6 @@ class _Call(NamedTuple):
     subscribed: bool
 
 
-_MESSAGE_COLUMNS = (
-    "survey_id, agency_id, direction, channel, from_addr, to_addr, contact_hash, body, "
-    "provider_sid, step_key, status, attempts, created_at, updated_at"
-)
-
-
 @dataclass(frozen=True)
 class _Shape:
     """What varies between step statements: each shape's text is built once."""
@@ -107,10 +108,10 @@ class _Shape:
     sets: tuple[str, ...]
 
 
+@functools.cache
 def _statement(shape: _Shape) -> str:
     """The one statement that stores a step of ``shape``; it returns the new document's
     row id, or no row when it wrote nothing (the survey changed since it was read)."""
-    sets = "".join(f", {name} = %(set_{name})s" for name in shape.sets)
     text = f"""
 WITH current_survey AS (
     SELECT id, contact, contact_hash FROM surveys
@@ -118,52 +119,24 @@ WITH current_survey AS (
     FOR UPDATE
 ),
 received AS (
-    INSERT INTO messages ({_MESSAGE_COLUMNS})
+    INSERT INTO messages ({MESSAGE_COLUMNS})
     SELECT id, %(agency_id)s, 'inbound', '{CHANNEL}', contact, %(sender)s, contact_hash,
            %(in_body)s, NULL, NULL, %(in_status)s, 0, %(now)s, %(now)s
     FROM current_survey
     RETURNING id
 ),
 spoken AS (
-    INSERT INTO messages ({_MESSAGE_COLUMNS})
+    INSERT INTO messages ({MESSAGE_COLUMNS})
     SELECT current_survey.id, %(agency_id)s, 'outbound', '{CHANNEL}', %(sender)s, contact,
            contact_hash, %(body)s, NULL, %(step_key)s, '{SPOKEN}', 0, %(now)s, %(now)s
     FROM current_survey, received
     RETURNING id
 ),
-changed_survey AS (
-    UPDATE surveys SET state = CAST(%(state)s AS json), updated_at = %(now)s{sets}
-    FROM received WHERE surveys.id = %(survey_id)s
-    RETURNING surveys.id
-)"""
+{survey_update_cte("received", shape.sets)}"""
     if shape.answers:
-        rows = "\n    UNION ALL ".join(
-            f"SELECT %(survey_id)s, %(q{i})s, %(raw{i})s, CAST(%(value{i})s AS json), "
-            f"%(outcome{i})s, %(now)s, %(now)s, surveys.created_at FROM received, surveys "
-            f"WHERE surveys.id = %(survey_id)s"
-            for i in range(shape.answers)
-        )
-        text += f""",
-saved_answers AS (
-    INSERT INTO answers (survey_id, question_id, raw, value, outcome, created_at, updated_at,
-                         survey_created_at)
-    {rows}
-    ON CONFLICT (survey_id, question_id) DO UPDATE SET
-        raw = excluded.raw, value = excluded.value, outcome = excluded.outcome,
-        updated_at = excluded.updated_at
-    RETURNING id
-)"""
+        source = "received, surveys WHERE surveys.id = %(survey_id)s"
+        text += ",\n" + answers_upsert_cte(shape.answers, source, "surveys.created_at")
     return text + "\nSELECT id FROM spoken"
-
-
-_STATEMENTS: dict[_Shape, str] = {}
-
-
-def _statement_for(shape: _Shape) -> str:
-    statement = _STATEMENTS.get(shape)
-    if statement is None:
-        statement = _STATEMENTS[shape] = _statement(shape)
-    return statement
 
 
 #: How the messages' address column seals a value, per database.
@@ -304,7 +277,7 @@ def _serve(cursor: Any, engine: Engine, event: CallEvent, max_reprompts: int) ->
         params[f"value{i}"] = json.dumps(recorded.value)
         params[f"outcome{i}"] = recorded.outcome
     shape = _Shape(len(result.answers), tuple(sets))
-    cursor.execute(_statement_for(shape), params, prepare=True)
+    cursor.execute(_statement(shape), params, prepare=True)
     if cursor.fetchone() is None:
         return None
     twiml = render(call.id, state, flow, current + 1, lines)

@@ -24,6 +24,7 @@ take (tests run both and compare what they store).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,7 +43,13 @@ from gateway.first_answers import first_answer_change
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.privacy.contacts import contact_hash
-from gateway.store.driver import flow_of_version, on_driver
+from gateway.store.driver import (
+    MESSAGE_COLUMNS,
+    answers_upsert_cte,
+    flow_of_version,
+    on_driver,
+    survey_update_cte,
+)
 from gateway.store.models import Message, Survey
 
 _SURVEYS = cast(sa.Table, Survey.__table__)
@@ -85,12 +92,6 @@ class _Awaiting(NamedTuple):
     opted_out: bool
 
 
-_MESSAGE_COLUMNS = (
-    "survey_id, agency_id, direction, channel, from_addr, to_addr, contact_hash, body, "
-    "provider_sid, step_key, status, attempts, created_at, updated_at"
-)
-
-
 @dataclass(frozen=True)
 class _Shape:
     """What varies between reply statements: each shape's text is built once."""
@@ -101,10 +102,10 @@ class _Shape:
     sets: tuple[str, ...]
 
 
+@functools.cache
 def _statement(shape: _Shape) -> str:
     """The one statement that stores a reply of ``shape``; it returns the inbound row's id,
     or no row when it wrote nothing (survey changed since read, or a duplicate sid)."""
-    sets = "".join(f", {name} = %(set_{name})s" for name in shape.sets)
     text = f"""
 WITH current_survey AS (
     SELECT id FROM surveys
@@ -113,34 +114,16 @@ WITH current_survey AS (
     FOR UPDATE
 ),
 inbound AS (
-    INSERT INTO messages ({_MESSAGE_COLUMNS})
+    INSERT INTO messages ({MESSAGE_COLUMNS})
     SELECT id, %(agency_id)s, 'inbound', 'sms', %(in_from)s, %(in_to)s, %(contact_hash)s,
            %(in_body)s, %(sid)s, NULL, 'received', 0, %(now)s, %(now)s
     FROM current_survey
     ON CONFLICT (provider_sid) DO NOTHING
     RETURNING id
 ),
-changed_survey AS (
-    UPDATE surveys SET state = CAST(%(state)s AS json), updated_at = %(now)s{sets}
-    FROM inbound WHERE surveys.id = %(survey_id)s
-    RETURNING surveys.id
-)"""
+{survey_update_cte("inbound", shape.sets)}"""
     if shape.answers:
-        rows = "\n    UNION ALL ".join(
-            f"SELECT %(survey_id)s, %(q{i})s, %(raw{i})s, CAST(%(value{i})s AS json), "
-            f"%(outcome{i})s, %(survey_created_at)s, %(now)s, %(now)s FROM inbound"
-            for i in range(shape.answers)
-        )
-        text += f""",
-saved_answers AS (
-    INSERT INTO answers (survey_id, question_id, raw, value, outcome, survey_created_at,
-                         created_at, updated_at)
-    {rows}
-    ON CONFLICT (survey_id, question_id) DO UPDATE SET
-        raw = excluded.raw, value = excluded.value, outcome = excluded.outcome,
-        updated_at = excluded.updated_at
-    RETURNING id
-)"""
+        text += ",\n" + answers_upsert_cte(shape.answers, "inbound", "%(survey_created_at)s")
     if shape.replies:
         rows = "\n    UNION ALL ".join(
             f"SELECT %(survey_id)s, %(agency_id)s, 'outbound', 'sms', %(out_from)s, "
@@ -155,21 +138,11 @@ sent AS (
     WHERE survey_id = %(survey_id)s AND direction = 'outbound'
 ),
 replies AS (
-    INSERT INTO messages ({_MESSAGE_COLUMNS})
+    INSERT INTO messages ({MESSAGE_COLUMNS})
     {rows}
     RETURNING id
 )"""
     return text + "\nSELECT id FROM inbound"
-
-
-_STATEMENTS: dict[_Shape, str] = {}
-
-
-def _statement_for(shape: _Shape) -> str:
-    statement = _STATEMENTS.get(shape)
-    if statement is None:
-        statement = _STATEMENTS[shape] = _statement(shape)
-    return statement
 
 
 Convert = Callable[[Any], Any]
@@ -355,7 +328,7 @@ def _serve(cursor: Any, engine: Engine, inbound: _Inbound, max_reprompts: int) -
         for i, reply in enumerate(replies):
             params[f"reply{i}"] = reply
     shape = _Shape(len(result.answers), len(replies), tuple(sets))
-    cursor.execute(_statement_for(shape), params, prepare=True)
+    cursor.execute(_statement(shape), params, prepare=True)
     if cursor.fetchone() is None:
         return None
     return Reply(replies, completed)

@@ -59,3 +59,41 @@ def on_driver(engine: Engine, work: Callable[[Any], _T]) -> _T:
         ) from exc
     finally:
         pooled.close()
+
+
+#: The columns the quick paths' INSERTs into ``messages`` name, in this order.
+MESSAGE_COLUMNS = (
+    "survey_id, agency_id, direction, channel, from_addr, to_addr, contact_hash, body, "
+    "provider_sid, step_key, status, attempts, created_at, updated_at"
+)
+
+
+def survey_update_cte(source: str, sets: tuple[str, ...]) -> str:
+    """``changed_survey``: the survey's new state (``%(state)s``) and the columns ``sets``
+    (each from ``%(set_<name>)s``), written only when the CTE ``source`` wrote a row."""
+    extra = "".join(f", {name} = %(set_{name})s" for name in sets)
+    return f"""changed_survey AS (
+    UPDATE surveys SET state = CAST(%(state)s AS json), updated_at = %(now)s{extra}
+    FROM {source} WHERE surveys.id = %(survey_id)s
+    RETURNING surveys.id
+)"""
+
+
+def answers_upsert_cte(count: int, source: str, survey_created_at: str) -> str:
+    """``saved_answers``: ``count`` answers (``%(q<i>)s``, ``%(raw<i>)s``,
+    ``%(value<i>)s``, ``%(outcome<i>)s``) upserted once per question, for each row of
+    ``source`` (a FROM list, with any WHERE); ``survey_created_at`` is its SQL value."""
+    rows = "\n    UNION ALL ".join(
+        f"SELECT %(survey_id)s, %(q{i})s, %(raw{i})s, CAST(%(value{i})s AS json), "
+        f"%(outcome{i})s, {survey_created_at}, %(now)s, %(now)s FROM {source}"
+        for i in range(count)
+    )
+    return f"""saved_answers AS (
+    INSERT INTO answers (survey_id, question_id, raw, value, outcome, survey_created_at,
+                         created_at, updated_at)
+    {rows}
+    ON CONFLICT (survey_id, question_id) DO UPDATE SET
+        raw = excluded.raw, value = excluded.value, outcome = excluded.outcome,
+        updated_at = excluded.updated_at
+    RETURNING id
+)"""
