@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -27,6 +27,7 @@ from gateway.privacy.contacts import contact_hash, seal
 from gateway.reach import attempts, interactions
 from gateway.reach.quotas import QuotaCounter
 from gateway.store.batch_models import SurveyBatch
+from gateway.store.driver import insert_rows
 from gateway.store.models import Agency, OptOut, Survey, new_survey_id
 from gateway.triggers import (
     NOT_SURVEYED,
@@ -249,7 +250,7 @@ def create_batch(
                 created.queued.append(row["id"])
             elif row["status"] == "scheduled":
                 created.scheduled.append((row["id"], row["send_at"]))
-        _insert(session, values)
+        insert_rows(session, cast(sa.Table, Survey.__table__), values, _copy_value)
         interactions.insert_many(session, reported)
         attempts.plan_batch(session, zip(values, chunk, strict=True), now)
     return created
@@ -323,22 +324,6 @@ def _last_surveyed(
         .group_by(Survey.contact_hash)
     )
     return {hashed: at for hashed, at in session.execute(query) if hashed is not None}
-
-
-def _insert(session: Session, values: list[dict[str, Any]]) -> None:
-    if not values:
-        return
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(sa.insert(Survey), values)
-        return
-    columns = list(values[0])
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    names = ", ".join(columns)
-    with raw.cursor() as cursor, cursor.copy(f"COPY surveys ({names}) FROM STDIN") as copy:
-        for row in values:
-            copy.write_row([_copy_value(c, row[c]) for c in columns])
 
 
 def _copy_value(column: str, value: Any) -> Any:

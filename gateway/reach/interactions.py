@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.reach.quotas import QuotaCounter
 from gateway.reach.sampling import sampled_in
 from gateway.reports.a11 import ChannelCounts
+from gateway.store.driver import insert_rows
 from gateway.store.reach_models import Interaction
 from gateway.triggers import FATIGUE, InvalidContact, TriggerRequest
 
@@ -154,19 +155,11 @@ def record_invalid(
 def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert a batch's interactions: PostgreSQL's COPY, one executemany elsewhere (a batch
     of 100,000 rows records as many interactions beside its surveys)."""
-    if not rows:
-        return
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(sa.insert(Interaction), rows)
-        return
-    columns = list(rows[0])
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    statement = f"COPY interactions ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row[c]) if c == "context" else row[c] for c in columns])
+    insert_rows(session, cast(sa.Table, Interaction.__table__), rows, _copy_value)
+
+
+def _copy_value(column: str, value: Any) -> Any:
+    return json.dumps(value) if column == "context" else value
 
 
 def find_outcome(session: Session, survey_id: str) -> tuple[bool, str | None] | None:

@@ -97,3 +97,27 @@ def answers_upsert_cte(count: int, source: str, survey_created_at: str) -> str:
         updated_at = excluded.updated_at
     RETURNING id
 )"""
+
+
+def insert_rows(
+    session: Session,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    cell: Callable[[str, Any], Any] = lambda _column, value: value,
+) -> None:
+    """Insert many rows of the same columns in the session's transaction: PostgreSQL's
+    COPY (``cell(column, value)`` gives each value as COPY takes it: JSON as text, a
+    sealed column sealed), one executemany elsewhere."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(sa.insert(table), rows)
+        return
+    columns = list(rows[0])
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([cell(column, row[column]) for column in columns])
