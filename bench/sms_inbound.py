@@ -5,7 +5,8 @@ step, answer write, TwiML reply. Compared, in the same run, with bench/bare_app.
 form parsed, same kind of TwiML, nothing else) under the same load. The load is wrk
 replaying pre-signed posts (bench/loadgen.py): at each concurrency level, for each of
 ``--runs`` runs, a fresh set of respondents, each with a survey already texted to them,
-answers its six questions in order. Loopback only; bounded in time.
+answers its six questions in order, in waves of 200 respondents (see ``replies``).
+Loopback only; bounded in time.
 
 The bare endpoint always runs on 2 sync workers (the baseline); the gateway runs under
 config/gunicorn.conf.py (its worker settings and hooks) unless ``--gateway-workers``,
@@ -44,6 +45,9 @@ from gateway.store.models import Message, Survey  # noqa: E402
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 
 QUESTIONS = 6
+#: Respondents answering together (see :func:`replies`): four times the 50 concurrent
+#: connections, so that no respondent has two replies in flight at once.
+WAVE = 200
 TEMPLATE_NUMBER = "+12025550199"
 
 
@@ -167,29 +171,38 @@ def server_seconds(url: str) -> float:
     return _cpu_seconds(master) + sum(_cpu_seconds(pid) for pid in children)
 
 
-def replies(numbers: list[str]) -> list[tuple[str, dict[str, str]]]:
-    """Every respondent's answers, round-robin: answer k of every number, then k + 1."""
-    return [
-        (
-            "/twilio/sms",
-            {
-                "ToCountry": "US",
-                "SmsMessageSid": (sid := "SM" + secrets.token_hex(16)),
-                "NumMedia": "0",
-                "SmsSid": sid,
-                "SmsStatus": "received",
-                "Body": str(k % 5 + 1),
-                "To": "+12025550100",
-                "NumSegments": "1",
-                "MessageSid": sid,
-                "AccountSid": "AC" + "0" * 32,
-                "From": number,
-                "ApiVersion": "2010-04-01",
-            },
-        )
-        for k in range(QUESTIONS)
-        for number in numbers
-    ]
+def replies(numbers: list[str], wave: int = WAVE) -> list[tuple[str, dict[str, str]]]:
+    """Every respondent's answers, in waves of ``wave`` respondents: each wave answers
+    its first question, round-robin, then its second, and so on to its sixth, before the
+    next wave starts. Any stretch of the load is then a whole survey's mix of replies
+    (the first answer starts the survey, the last completes it, the rest only record an
+    answer), whatever share of the file a run gets through; and one respondent's
+    consecutive replies are ``wave`` requests apart, never in flight together."""
+    posts = []
+    for start in range(0, len(numbers), wave):
+        for k in range(QUESTIONS):
+            for number in numbers[start : start + wave]:
+                sid = "SM" + secrets.token_hex(16)
+                posts.append(
+                    (
+                        "/twilio/sms",
+                        {
+                            "ToCountry": "US",
+                            "SmsMessageSid": sid,
+                            "NumMedia": "0",
+                            "SmsSid": sid,
+                            "SmsStatus": "received",
+                            "Body": str(k % 5 + 1),
+                            "To": "+12025550100",
+                            "NumSegments": "1",
+                            "MessageSid": sid,
+                            "AccountSid": "AC" + "0" * 32,
+                            "From": number,
+                            "ApiVersion": "2010-04-01",
+                        },
+                    )
+                )
+    return posts
 
 
 def main() -> None:
@@ -308,7 +321,17 @@ def main() -> None:
                 completed = conn.scalar(
                     sa.text("SELECT count(*) FROM surveys WHERE status = 'completed'")
                 )
+                updated, in_place = conn.execute(
+                    sa.text(
+                        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+                        "WHERE relname = 'surveys'"
+                    )
+                ).one()
             print(f"stored: {answers} answers, {completed} surveys completed")
+            print(
+                f"survey updates in place (HOT): {in_place} of {updated} "
+                "(PostgreSQL's statistics, reported within a second or so)"
+            )
         engine.dispose()
 
 

@@ -8,9 +8,12 @@ Each run therefore has two measured phases, both wrk replaying pre-signed posts
 
 1. ``answer``: new calls arrive (distinct CallSids and callers); the calls it did not reach
    in its time are then answered too (not measured), so the next phase has them all;
-2. ``steps``: the calls answered in phase 1 go on, round-robin: keys pressed at three
-   questions, a recorded comment, the hang-up status callback: each post exactly what a
-   whole call simulated in-process (tests/voice/call_simulator.py) posted, for its own call.
+2. ``steps``: the calls answered in phase 1 go on: keys pressed at three questions, a
+   recorded comment, the hang-up status callback: each post exactly what a whole call
+   simulated in-process (tests/voice/call_simulator.py) posted, for its own call; in waves
+   of 200 calls, as bench/sms_inbound.py's replies (each wave's calls take their first
+   step, round-robin, then their second, and so on), so that any stretch of the load is a
+   whole call's mix of steps.
 
 The baseline is the one the SMS benchmark uses: bench/bare_app.py's ``POST /twilio/sms``
 on 2 sync workers, replaying bench/sms_inbound.py's posts (``bare``), measured in the same
@@ -219,8 +222,9 @@ def main() -> None:
                         steps_file,
                         (
                             substitute(step, {t_sid: sid, t_caller: caller, t_survey: started[sid]})
+                            for wave in range(0, len(live), sms_inbound.WAVE)
                             for step in steps
-                            for sid, caller in live
+                            for sid, caller in live[wave : wave + sms_inbound.WAVE]
                         ),
                         DEVELOPMENT_AUTH_TOKEN,
                     )

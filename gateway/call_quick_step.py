@@ -166,6 +166,7 @@ def _survey_sets(call: _Call, result: StepResult, now: datetime) -> dict[str, An
     if result.state.status == "completed":
         sets["status"] = "completed"
         sets["completed_at"] = now
+        sets["closed_at"] = now
     change = first_answer_change(call.answered, result)
     if change is not None:
         sets["first_answered_at"] = now if change else None

@@ -209,6 +209,7 @@ def _survey_sets(survey: _Awaiting, result: StepResult, now: datetime) -> dict[s
     if result.state.status == "completed":
         sets["status"] = "completed"
         sets["completed_at"] = now
+        sets["closed_at"] = now
     change = first_answer_change(survey.answered, result)
     if change is not None:
         sets["first_answered_at"] = now if change else None

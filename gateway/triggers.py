@@ -26,7 +26,7 @@ from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.privacy.contacts import contact_hash, keyed_digest
 from gateway.reach import fallback
-from gateway.store.models import Agency, FlowVersion, OptOut, Survey, utcnow
+from gateway.store.models import FINAL_STATUSES, Agency, FlowVersion, OptOut, Survey, utcnow
 
 #: Channels a trigger can start; web surveys are opened by the respondent.
 TRIGGER_CHANNELS = ("sms", "voice", "email")
@@ -372,6 +372,7 @@ def survey_values(
         "updated_at": now,
         "queued_at": now if status == "queued" else None,
         "failure_reason": (declined or FATIGUE) if status == "cancelled" else None,
+        "closed_at": now if status in FINAL_STATUSES else None,
     }
 
 

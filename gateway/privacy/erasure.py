@@ -1,11 +1,11 @@
 """Erasing respondents' contact addresses a set number of days after their survey closes.
 
 A survey closes when it reaches a final status (completed, expired, opted out, failed,
-cancelled: superseded or fatigue). ``CONTACT_RETENTION_DAYS`` after that (the survey's
-last change, which is never earlier than its closing), its contact is set to NULL and
-``contact_erased_at`` recorded, and the addresses of its messages (and of its contact
-attempts) are cleared. The answers, message bodies and ``contact_hash`` stay: results
-still count the survey, and the fatigue rule and opt-outs still recognise the contact.
+cancelled: superseded or fatigue), recorded in ``closed_at``. ``CONTACT_RETENTION_DAYS``
+after that, its contact is set to NULL and ``contact_erased_at`` recorded, and the
+addresses of its messages (and of its contact attempts) are cleared. The answers,
+message bodies and ``contact_hash`` stay: results still count the survey, and the
+fatigue rule and opt-outs still recognise the contact.
 An inbound text that matched no survey is erased the same number of days after it came.
 
 Both the worker's sweep (a batch per round) and ``gateway privacy erase`` run
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gateway.store.attempt_models import ContactAttempt
-from gateway.store.models import FINAL_STATUSES, Message, Survey
+from gateway.store.models import Message, Survey
 
 #: Surveys (and unmatched messages) erased per call: one sweep round's share.
 ERASE_BATCH: Final = 500
@@ -43,11 +43,11 @@ class Erased:
 
 
 def _closed_before(cutoff: datetime) -> list[Any]:
-    # The same terms as ix_surveys_contact_kept_updated_at's predicate, so it is used.
+    # The same terms as ix_surveys_contact_kept_closed_at's predicate, so it is used.
     return [
         Survey.contact.is_not(None),
-        Survey.status.in_(FINAL_STATUSES),
-        Survey.updated_at <= cutoff,
+        Survey.closed_at.is_not(None),
+        Survey.closed_at <= cutoff,
     ]
 
 

@@ -44,11 +44,12 @@ SurveyStatus = Literal[
 OPEN_STATUSES: Final = ("scheduled", "queued", "sent", "started")
 #: Statuses a survey never leaves.
 FINAL_STATUSES: Final = ("completed", "expired", "opted_out", "failed", "cancelled")
+#: The share of each ``surveys`` page PostgreSQL fills on insert (the rest is left for
+#: rows' updated versions, see Survey).
+SURVEYS_FILLFACTOR: Final = 80
 
-#: A closed survey whose contact is not erased yet (``ix_surveys_contact_kept_updated_at``).
-CONTACT_KEPT: Final = (
-    "contact IS NOT NULL AND status IN ('completed', 'expired', 'opted_out', 'failed', 'cancelled')"
-)
+#: A closed survey whose contact is not erased yet (``ix_surveys_contact_kept_closed_at``).
+CONTACT_KEPT: Final = "contact IS NOT NULL AND closed_at IS NOT NULL"
 #: An inbound message that matched no survey, its addresses not erased yet.
 UNMATCHED_KEPT: Final = "survey_id IS NULL AND from_addr IS NOT NULL"
 
@@ -174,19 +175,23 @@ class Survey(Base):
         sa.Index("ix_surveys_contact_hash_status", "contact_hash", "status"),
         # Closed surveys whose contact is still kept: what the erasure job scans.
         sa.Index(
-            "ix_surveys_contact_kept_updated_at",
-            "updated_at",
+            "ix_surveys_contact_kept_closed_at",
+            "closed_at",
             postgresql_where=sa.text(CONTACT_KEPT),
             sqlite_where=sa.text(CONTACT_KEPT),
         ),
         sa.Index("ix_surveys_agency_id_created_at_id", "agency_id", "created_at", "id"),
         sa.UniqueConstraint("agency_id", "idempotency_key"),
+        # Room on each page for a row's next version: an answer changes only columns no
+        # index names (``state``, ``updated_at``), so PostgreSQL rewrites the row in place
+        # (a HOT update) without touching the table's indexes, when the page has room.
+        {"postgresql_with": {"fillfactor": SURVEYS_FILLFACTOR}},
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_survey_id)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     flow_version_id: Mapped[int] = mapped_column(sa.ForeignKey("flow_versions.id"), index=True)
-    flow_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    flow_id: Mapped[str] = mapped_column(sa.String(64))
     channel: Mapped[str] = mapped_column(sa.String(16))
     # E.164 phone number or email address, sealed at rest (gateway.privacy); "" for a
     # survey started from a public link and once erased (``contact_erased_at``).
@@ -207,6 +212,9 @@ class Survey(Base):
     sent_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # When the survey reached a final status (FINAL_STATUSES, which it never leaves): its
+    # contact is erased CONTACT_RETENTION_DAYS after this. Set by ``_note_closing``.
+    closed_at: Mapped[datetime | None]
     # When the first answered (not skipped) question was recorded; NULL while the survey
     # has none. A respondent, for the results, is a survey where this is set.
     first_answered_at: Mapped[datetime | None]
@@ -235,6 +243,12 @@ class Survey(Base):
         if value:
             self.contact_hash = contact_hash(value)
         return value
+
+    @validates("status")
+    def _note_closing(self, _key: str, status: str) -> str:
+        if status in FINAL_STATUSES and self.closed_at is None:
+            self.closed_at = utcnow()
+        return status
 
     @property
     def is_open(self) -> bool:
@@ -266,7 +280,9 @@ class Message(Base):
     survey_id: Mapped[str | None] = mapped_column(
         sa.ForeignKey("surveys.id", ondelete="CASCADE"), index=True
     )
-    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    # Not indexed: nothing selects messages by agency (they are read by survey), and each
+    # index costs every webhook's message rows an entry.
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
     direction: Mapped[str] = mapped_column(sa.String(8))
     channel: Mapped[str] = mapped_column(sa.String(16))
     # Sealed at rest (gateway.privacy); read back as "" once erased.

@@ -4,8 +4,9 @@ rule and opt-outs keep working."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -120,7 +121,7 @@ def test_the_erase_command_counts_with_dry_run_then_erases(
     gateway.text("hello?", from_=STRANGER)
     with db_of(gateway.app).engine.begin() as conn:
         then = {"then": utcnow() - timedelta(days=40)}
-        conn.execute(sa.text("UPDATE surveys SET updated_at = :then"), then)
+        conn.execute(sa.text("UPDATE surveys SET closed_at = :then"), then)
         conn.execute(sa.text("UPDATE messages SET created_at = :then"), then)
     runner = CliRunner()
     # 7 texts of the survey, and the stranger's text with the reply it got.
@@ -151,7 +152,7 @@ def test_an_unsubscribe_link_still_works_after_the_address_is_erased(
     agency = agency_for(app)
     first = agency.trigger(to="kim@example.gov")
     with db_of(app).engine.begin() as conn:  # it closed: nobody answered in time
-        conn.execute(sa.text("UPDATE surveys SET status = 'expired'"))
+        conn.execute(sa.text("UPDATE surveys SET status = 'expired', closed_at = updated_at"))
     assert sweep(app, utcnow() + timedelta(days=31)).erased == 1
     plain = smtp_server.recorder.messages[0].get_body(preferencelist=("plain",))
     assert plain is not None
@@ -166,3 +167,51 @@ def test_an_unsubscribe_link_still_works_after_the_address_is_erased(
         ]
     again = agency.trigger(to="Kim@example.gov")
     assert again["status"] == "opted_out" and again["id"] != first["id"]
+
+
+def closing_times(gateway: Gateway, survey_id: str) -> tuple[Any, Any]:
+    [(closed_at, completed_at)] = raw(
+        gateway, "SELECT closed_at, completed_at FROM surveys WHERE id = :id", id=survey_id
+    )
+    return closed_at, completed_at
+
+
+def test_the_closing_is_recorded_once_and_a_later_change_does_not_delay_the_erasure(
+    database_url: str,
+) -> None:
+    gateway = make_gateway(database_url)
+    survey_id = gateway.trigger(to=NUMBER)["id"]
+    gateway.text("4", from_=NUMBER)
+    assert closing_times(gateway, survey_id)[0] is None  # still open
+    gateway.text("yes", from_=NUMBER)
+    gateway.text("Short line", from_=NUMBER)
+    closed_at, completed_at = closing_times(gateway, survey_id)
+    assert closed_at is not None
+    assert abs(as_utc(closed_at) - as_utc(completed_at)) < timedelta(seconds=5)
+
+    gateway.text("thanks!", from_=NUMBER)  # a late text, after the end: stored, not an answer
+    # The survey row changes after it closed (the late text, a delivery status, ...):
+    later = utcnow() + timedelta(days=20)
+    with db_of(gateway.app).engine.begin() as conn:
+        conn.execute(sa.text("UPDATE surveys SET updated_at = :later"), {"later": later})
+    assert closing_times(gateway, survey_id)[0] == closed_at
+
+    # Erased 30 days after it closed, not 30 days after its last change.
+    assert sweep(gateway.app, utcnow() + timedelta(days=31)).erased == 1
+    assert gateway.survey(survey_id)["to"] is None
+
+
+def test_a_trigger_refused_for_an_opted_out_number_is_closed_at_once(database_url: str) -> None:
+    gateway = make_gateway(database_url)
+    gateway.text("STOP", from_=NUMBER)
+    survey = gateway.trigger(to=NUMBER)
+    assert survey["status"] == "opted_out"
+    assert closing_times(gateway, survey["id"])[0] is not None
+    assert sweep(gateway.app, utcnow() + timedelta(days=31)).erased == 1
+
+
+def as_utc(moment: Any) -> datetime:
+    """A timestamp as read back (SQLite's carry no zone; both are UTC)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
