@@ -1,8 +1,10 @@
 """Erasing respondents' contact addresses a set number of days after their survey closes.
 
 A survey closes when it reaches a final status (completed, expired, opted out, failed,
-cancelled: superseded or fatigue), recorded in ``closed_at``. ``CONTACT_RETENTION_DAYS``
-after that, its contact is set to NULL and ``contact_erased_at`` recorded, and the
+cancelled: superseded or fatigue), recorded in ``closed_at`` (a survey closed by
+something that did not record it is given its last change as its closing, first:
+:func:`record_missing_closings`). ``CONTACT_RETENTION_DAYS`` after that, its contact is
+set to NULL and ``contact_erased_at`` recorded, and the
 addresses of its messages (and of its contact attempts) are cleared. The answers,
 message bodies and ``contact_hash`` stay: results still count the survey, and the
 fatigue rule and opt-outs still recognise the contact.
@@ -22,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gateway.store.attempt_models import ContactAttempt
-from gateway.store.models import Message, Survey
+from gateway.store.models import FINAL_STATUSES, Message, Survey
 
 #: Surveys (and unmatched messages) erased per call: one sweep round's share.
 ERASE_BATCH: Final = 500
@@ -51,6 +53,24 @@ def _closed_before(cutoff: datetime) -> list[Any]:
     ]
 
 
+def _closing_unrecorded() -> list[Any]:
+    # The same terms as ix_surveys_closing_unrecorded's predicate, so it is used.
+    return [Survey.closed_at.is_(None), Survey.status.in_(FINAL_STATUSES)]
+
+
+def record_missing_closings(session: Session) -> int:
+    """Give each closed survey without a closing time (closed by the release before
+    ``closed_at`` existed, during a rolling deploy, or by a hand-written UPDATE) its last
+    change as its closing, which is never earlier than the real one; how many."""
+    result = session.execute(
+        sa.update(Survey)
+        .where(*_closing_unrecorded())
+        .values(closed_at=Survey.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _unmatched_before(cutoff: datetime) -> list[Any]:
     return [
         Message.survey_id.is_(None),
@@ -64,7 +84,11 @@ def count_due(session: Session, *, now: datetime, days: int) -> Erased:
     if days <= 0:
         return Erased()
     cutoff = now - timedelta(days=days)
-    surveys = sa.select(Survey.id).where(*_closed_before(cutoff))
+    closed = sa.or_(
+        sa.and_(*_closed_before(cutoff)),
+        sa.and_(*_closing_unrecorded(), Survey.contact.is_not(None), Survey.updated_at <= cutoff),
+    )
+    surveys = sa.select(Survey.id).where(closed)
     survey_messages = sa.select(sa.func.count(Message.id)).where(
         Message.survey_id.in_(surveys),
         sa.or_(Message.from_addr.is_not(None), Message.to_addr.is_not(None)),
@@ -83,6 +107,7 @@ def erase_due(session: Session, *, now: datetime, days: int, limit: int = ERASE_
     if days <= 0:
         return Erased()
     cutoff = now - timedelta(days=days)
+    record_missing_closings(session)
     ids = list(
         session.scalars(
             sa.select(Survey.id)

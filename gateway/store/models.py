@@ -50,6 +50,11 @@ SURVEYS_FILLFACTOR: Final = 80
 
 #: A closed survey whose contact is not erased yet (``ix_surveys_contact_kept_closed_at``).
 CONTACT_KEPT: Final = "contact IS NOT NULL AND closed_at IS NOT NULL"
+#: A closed survey with no closing time: closed by something that did not record it (the
+#: release before ``closed_at``, during a rolling deploy; a hand-written UPDATE).
+CLOSING_UNRECORDED: Final = (
+    "closed_at IS NULL AND status IN ('completed', 'expired', 'opted_out', 'failed', 'cancelled')"
+)
 #: An inbound message that matched no survey, its addresses not erased yet.
 UNMATCHED_KEPT: Final = "survey_id IS NULL AND from_addr IS NOT NULL"
 
@@ -179,6 +184,13 @@ class Survey(Base):
             "closed_at",
             postgresql_where=sa.text(CONTACT_KEPT),
             sqlite_where=sa.text(CONTACT_KEPT),
+        ),
+        # Normally empty: what the erasure gives a closing time first (gateway.privacy).
+        sa.Index(
+            "ix_surveys_closing_unrecorded",
+            "id",
+            postgresql_where=sa.text(CLOSING_UNRECORDED),
+            sqlite_where=sa.text(CLOSING_UNRECORDED),
         ),
         sa.Index("ix_surveys_agency_id_created_at_id", "agency_id", "created_at", "id"),
         sa.UniqueConstraint("agency_id", "idempotency_key"),

@@ -152,7 +152,7 @@ def test_an_unsubscribe_link_still_works_after_the_address_is_erased(
     agency = agency_for(app)
     first = agency.trigger(to="kim@example.gov")
     with db_of(app).engine.begin() as conn:  # it closed: nobody answered in time
-        conn.execute(sa.text("UPDATE surveys SET status = 'expired', closed_at = updated_at"))
+        conn.execute(sa.text("UPDATE surveys SET status = 'expired'"))
     assert sweep(app, utcnow() + timedelta(days=31)).erased == 1
     plain = smtp_server.recorder.messages[0].get_body(preferencelist=("plain",))
     assert plain is not None
@@ -215,3 +215,23 @@ def as_utc(moment: Any) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_a_survey_closed_without_a_closing_time_is_still_erased(
+    database_url: str, cli_env: dict[str, str]
+) -> None:
+    # As the release before closed_at leaves a survey it closes during a rolling deploy.
+    gateway = make_gateway(database_url)
+    survey_id = complete_a_survey(gateway)
+    then = utcnow() - timedelta(days=40)
+    with db_of(gateway.app).engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE surveys SET closed_at = NULL, updated_at = :then"), {"then": then}
+        )
+    dry = CliRunner().invoke(main, ["privacy", "erase", "--dry-run"], env=cli_env)
+    assert "would erase the contacts of 1 survey(s)" in dry.output, dry.output
+    assert closing_times(gateway, survey_id)[0] is None  # a dry run changes nothing
+
+    assert sweep(gateway.app).erased == 1
+    assert gateway.survey(survey_id)["to"] is None
+    assert abs(as_utc(closing_times(gateway, survey_id)[0]) - then) < timedelta(seconds=1)

@@ -54,7 +54,9 @@ def test_the_upgrade_records_closings_and_the_downgrade_restores_the_indexes(
             "sv_expired": LAST_CHANGE,  # no record of the moment: its last change
             "sv_open": None,
         }
-        assert "ix_surveys_contact_kept_closed_at" in index_names(database, "surveys")
+        assert {"ix_surveys_contact_kept_closed_at", "ix_surveys_closing_unrecorded"} <= (
+            index_names(database, "surveys")
+        )
         assert "ix_surveys_flow_id" not in index_names(database, "surveys")
 
         with database.engine.begin() as conn:

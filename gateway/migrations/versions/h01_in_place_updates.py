@@ -24,6 +24,7 @@ depends_on: str | Sequence[str] | None = None
 FINAL = "status IN ('completed', 'expired', 'opted_out', 'failed', 'cancelled')"
 KEPT_BY_CLOSING = "contact IS NOT NULL AND closed_at IS NOT NULL"
 KEPT_BY_UPDATE = f"contact IS NOT NULL AND {FINAL}"
+UNRECORDED = f"closed_at IS NULL AND {FINAL}"
 FILLFACTOR = 80
 
 
@@ -39,6 +40,15 @@ def upgrade() -> None:
         ["closed_at"],
         postgresql_where=sa.text(KEPT_BY_CLOSING),
         sqlite_where=sa.text(KEPT_BY_CLOSING),
+    )
+    # Surveys the release before this one closes during a rolling deploy, without a
+    # closing time: the erasure finds them here and gives them one (normally empty).
+    op.create_index(
+        "ix_surveys_closing_unrecorded",
+        "surveys",
+        ["id"],
+        postgresql_where=sa.text(UNRECORDED),
+        sqlite_where=sa.text(UNRECORDED),
     )
     # ix_surveys_flow_id_created_at and ix_answers_answered_covering lead with these.
     op.drop_index("ix_surveys_flow_id", table_name="surveys")
@@ -60,6 +70,7 @@ def downgrade() -> None:
         sqlite_where=sa.text("outcome = 'answered'"),
     )
     op.create_index("ix_surveys_flow_id", "surveys", ["flow_id"])
+    op.drop_index("ix_surveys_closing_unrecorded", table_name="surveys")
     op.drop_index("ix_surveys_contact_kept_closed_at", table_name="surveys")
     op.create_index(
         "ix_surveys_contact_kept_updated_at",
