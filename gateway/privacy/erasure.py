@@ -4,11 +4,10 @@ A survey closes when it reaches a final status (completed, expired, opted out, f
 cancelled: superseded or fatigue), recorded in ``closed_at`` (a survey closed by
 something that did not record it is given its last change as its closing, first:
 :func:`record_missing_closings`). ``CONTACT_RETENTION_DAYS`` after that, its contact is
-set to NULL and ``contact_erased_at`` recorded, and the
-addresses of its messages (and of its contact attempts) are cleared. The answers,
-message bodies and ``contact_hash`` stay: results still count the survey, and the
-fatigue rule and opt-outs still recognise the contact.
-An inbound text that matched no survey is erased the same number of days after it came.
+set to NULL and ``contact_erased_at`` recorded, and the addresses of its messages (and
+of its contact attempts) are cleared. The answers, message bodies and ``contact_hash``
+stay: results still count the survey, and the fatigue rule and opt-outs still recognise
+the contact. An inbound text that matched no survey is erased the same number of days after it came.
 
 Both the worker's sweep (a batch per round) and ``gateway privacy erase`` run
 :func:`erase_due`; ``--dry-run`` runs :func:`count_due`.
@@ -45,11 +44,13 @@ class Erased:
 
 
 def _closed_before(cutoff: datetime) -> list[Any]:
-    # The same terms as ix_surveys_contact_kept_closed_at's predicate, so it is used.
+    # The same terms as ix_surveys_contact_kept_closed_at's predicate, so it is used; and
+    # whatever set closed_at, an open survey's contact is never erased.
     return [
         Survey.contact.is_not(None),
         Survey.closed_at.is_not(None),
         Survey.closed_at <= cutoff,
+        Survey.status.in_(FINAL_STATUSES),
     ]
 
 

@@ -258,8 +258,11 @@ class Survey(Base):
 
     @validates("status")
     def _note_closing(self, _key: str, status: str) -> str:
-        if status in FINAL_STATUSES and self.closed_at is None:
-            self.closed_at = utcnow()
+        if status in FINAL_STATUSES:
+            if self.closed_at is None:
+                self.closed_at = utcnow()
+        elif self.closed_at is not None:  # never: a final status is never left
+            self.closed_at = None
         return status
 
     @property

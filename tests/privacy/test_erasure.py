@@ -17,7 +17,7 @@ from gateway.cli import main
 from gateway.jobs import sweep
 from gateway.privacy.contacts import contact_hash
 from gateway.store.db import db_of
-from gateway.store.models import OptOut, utcnow
+from gateway.store.models import OptOut, Survey, utcnow
 from tests.email.conftest import SmtpServer, agency_for, email_settings
 from tests.sms.support import Gateway, make_gateway
 
@@ -72,10 +72,11 @@ def test_an_open_survey_keeps_its_contact(database_url: str) -> None:
     gateway.app.extensions["settings"] = gateway.app.extensions["settings"].with_overrides(
         {"contact_retention_days": 1}
     )
-    # Long enough ago to be due, had it closed; but it is still waiting for replies.
+    # Long enough ago to be due, had it closed (even with a closing time written on it by
+    # mistake); but it is still waiting for replies.
     with db_of(gateway.app).engine.begin() as conn:
         conn.execute(
-            sa.text("UPDATE surveys SET expires_at = NULL, updated_at = :then"),
+            sa.text("UPDATE surveys SET expires_at = NULL, updated_at = :then, closed_at = :then"),
             {"then": utcnow() - timedelta(days=60)},
         )
     assert sweep(gateway.app).erased == 0
@@ -235,3 +236,15 @@ def test_a_survey_closed_without_a_closing_time_is_still_erased(
     assert sweep(gateway.app).erased == 1
     assert gateway.survey(survey_id)["to"] is None
     assert abs(as_utc(closing_times(gateway, survey_id)[0]) - then) < timedelta(seconds=1)
+
+
+def test_the_closing_time_follows_the_status() -> None:
+    survey = Survey(status="queued")
+    assert survey.closed_at is None
+    survey.status = "completed"
+    closed_at = survey.closed_at
+    assert closed_at is not None
+    survey.status = "expired"  # already closed: the first closing stands
+    assert survey.closed_at == closed_at
+    survey.status = "started"  # never done; if it were, the survey would not count as closed
+    assert survey.closed_at is None
