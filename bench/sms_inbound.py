@@ -5,7 +5,8 @@ step, answer write, TwiML reply. Compared, in the same run, with bench/bare_app.
 form parsed, same kind of TwiML, nothing else) under the same load. The load is wrk
 replaying pre-signed posts (bench/loadgen.py): at each concurrency level, for each of
 ``--runs`` runs, a fresh set of respondents, each with a survey already texted to them,
-answers its six questions in order, in waves of 200 respondents (see ``replies``).
+answers its six questions in order, in waves of 200 respondents or four times the
+concurrency, whichever is more (see ``replies``).
 Loopback only; bounded in time.
 
 The bare endpoint always runs on 2 sync workers (the baseline); the gateway runs under
@@ -45,9 +46,16 @@ from gateway.store.models import Message, Survey  # noqa: E402
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 
 QUESTIONS = 6
-#: Respondents answering together (see :func:`replies`): four times the 50 concurrent
-#: connections, so that no respondent has two replies in flight at once.
+#: Respondents answering together (see :func:`replies`), at least: four times the
+#: connections (:func:`wave_for`), so that no respondent has two replies in flight at once.
 WAVE = 200
+
+
+def wave_for(connections: int) -> int:
+    """The wave of respondents (or calls) for a load of ``connections`` at once."""
+    return max(WAVE, 4 * connections)
+
+
 TEMPLATE_NUMBER = "+12025550199"
 
 
@@ -265,7 +273,9 @@ def main() -> None:
                     tag = f"{3 + level_index}{run}{secrets.randbelow(10)}"
                     numbers = clone_surveys(engine, template, tag, args.respondents)
                     file = Path(tmp) / f"sms-{level}-{run}.txt"
-                    count = loadgen.write_requests(file, replies(numbers), DEVELOPMENT_AUTH_TOKEN)
+                    count = loadgen.write_requests(
+                        file, replies(numbers, wave_for(level)), DEVELOPMENT_AUTH_TOKEN
+                    )
                     bare_used = server_seconds(bare)
                     bare_runs.append(
                         loadgen.wrk(

@@ -11,9 +11,9 @@ Each run therefore has two measured phases, both wrk replaying pre-signed posts
 2. ``steps``: the calls answered in phase 1 go on: keys pressed at three questions, a
    recorded comment, the hang-up status callback: each post exactly what a whole call
    simulated in-process (tests/voice/call_simulator.py) posted, for its own call; in waves
-   of 200 calls, as bench/sms_inbound.py's replies (each wave's calls take their first
-   step, round-robin, then their second, and so on), so that any stretch of the load is a
-   whole call's mix of steps.
+   of 200 calls (or four times the concurrency), as bench/sms_inbound.py's replies (each
+   wave's calls take their first step, round-robin, then their second, and so on), so
+   that any stretch of the load is a whole call's mix of steps.
 
 The baseline is the one the SMS benchmark uses: bench/bare_app.py's ``POST /twilio/sms``
 on 2 sync workers, replaying bench/sms_inbound.py's posts (``bare``), measured in the same
@@ -217,14 +217,15 @@ def main() -> None:
                         )  # a call answered twice is replayed, as Twilio retries are
                         started = started_calls(engine)
                     live = [(sid, caller) for sid, caller in calls if sid in started]
+                    size = sms_inbound.wave_for(level)
                     steps_file = Path(tmp) / f"steps-{level}-{run}.txt"
                     count = loadgen.write_requests(
                         steps_file,
                         (
                             substitute(step, {t_sid: sid, t_caller: caller, t_survey: started[sid]})
-                            for wave in range(0, len(live), sms_inbound.WAVE)
+                            for wave in range(0, len(live), size)
                             for step in steps
-                            for sid, caller in live[wave : wave + sms_inbound.WAVE]
+                            for sid, caller in live[wave : wave + size]
                         ),
                         DEVELOPMENT_AUTH_TOKEN,
                     )

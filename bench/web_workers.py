@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import loadgen  # noqa: E402
-from bench.sms_inbound import clone_surveys, replies, seed_template  # noqa: E402
+from bench.sms_inbound import clone_surveys, replies, seed_template, wave_for  # noqa: E402
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 
 
@@ -79,7 +79,7 @@ def main() -> None:
                     numbers = clone_surveys(engine, template, tag, args.respondents)
                     file = Path(tmp) / f"sms-{count}-{run}.txt"
                     available = loadgen.write_requests(
-                        file, replies(numbers), DEVELOPMENT_AUTH_TOKEN
+                        file, replies(numbers, wave_for(args.level)), DEVELOPMENT_AUTH_TOKEN
                     )
                     runs[count].append(
                         loadgen.wrk(
