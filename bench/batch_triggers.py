@@ -20,16 +20,22 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import Flask
 from redis import Redis
+from werkzeug.test import TestResponse
 
-from bench.triggers import ADMIN_URL, FLOW
+from bench import loadgen
+from bench.triggers import FLOW
 from config.settings import Settings
 from gateway import create_app, jobs
 from gateway.api.keys import create_api_key, ensure_agency
-from gateway.store.db import db_of, upgrade
+from gateway.store.db import db_of
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 AREA_CODES = ("202", "212", "303", "312", "404", "415", "512", "617", "703", "713")
@@ -57,24 +63,39 @@ def csv_body(count: int) -> bytes:
     return out.getvalue().encode()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--csv", action="store_true", help="upload CSV instead of JSON")
-    args = parser.parse_args()
-    logging.disable(logging.WARNING)
+@dataclass
+class BatchGateway:
+    """A gateway on a throwaway database and its own Redis keys, and an API key."""
 
-    name = f"gw_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    app: Flask
+    key: str
+    redis: Redis
+    prefix: str
+
+    def post(self, body: bytes, content_type: str) -> TestResponse:
+        return self.app.test_client().post(
+            "/api/v1/surveys/batch",
+            data=body,
+            content_type=content_type,
+            headers={"Authorization": f"Bearer {self.key}"},
+        )
+
+    def reset(self, tables: str) -> None:
+        """Empty ``tables`` and drop the queued jobs: the next run starts as the first."""
+        with db_of(self.app).engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
+        for stale in self.redis.scan_iter(f"*{self.prefix}*"):
+            self.redis.delete(stale)
+
+
+@contextmanager
+def batch_gateway() -> Iterator[BatchGateway]:
+    """The gateway bench.batch_triggers and bench.batch_interactions post to; its database
+    is dropped and its Redis keys deleted afterwards."""
     prefix = f"bench-{uuid.uuid4().hex[:8]}:"
     redis = Redis.from_url(REDIS_URL)
     try:
-        upgrade(url)
-        with tempfile.TemporaryDirectory() as flows:
+        with loadgen.throwaway_database() as url, tempfile.TemporaryDirectory() as flows:
             (Path(flows) / "bench-visit.yaml").write_text(FLOW)
             settings = Settings(
                 database_url=url,
@@ -88,40 +109,42 @@ def main() -> None:
             app = create_app(settings, {"TESTING": True})
             with db_of(app).session() as session:
                 _row, key = create_api_key(session, ensure_agency(session, "bench"), "bench")
-            body = csv_body(args.rows) if args.csv else json_body(args.rows)
-            content_type = "text/csv" if args.csv else "application/json"
-            client = app.test_client()
-            times = []
-            for run in range(args.runs):
-                started = time.perf_counter()
-                response = client.post(
-                    "/api/v1/surveys/batch",
-                    data=body,
-                    content_type=content_type,
-                    headers={"Authorization": f"Bearer {key}"},
-                )
-                elapsed = time.perf_counter() - started
-                result = response.get_json()
-                assert response.status_code == 202, result
-                assert result["accepted"] == args.rows, result["rejected"][:3]
-                queued = jobs.queue_of(app).count
-                times.append(elapsed)
-                print(
-                    f"run {run + 1}: {elapsed:.2f} s for {args.rows:,} rows ({queued} chunk jobs)"
-                )
-                with db_of(app).engine.begin() as conn:
-                    conn.execute(sa.text("TRUNCATE surveys CASCADE"))
-                for stale in redis.scan_iter(f"*{prefix}*"):
-                    redis.delete(stale)
-            db_of(app).dispose()
-            app.extensions["redis"].close()
-        kind = "CSV" if args.csv else "JSON"
-        print(f"median: {statistics.median(times):.2f} s ({kind}, {args.rows:,} rows)")
+            gateway = BatchGateway(app, key, redis, prefix)
+            try:
+                yield gateway
+            finally:
+                gateway.reset("surveys, interactions")
+                db_of(app).dispose()
+                app.extensions["redis"].close()
     finally:
         redis.close()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--csv", action="store_true", help="upload CSV instead of JSON")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+
+    body = csv_body(args.rows) if args.csv else json_body(args.rows)
+    content_type = "text/csv" if args.csv else "application/json"
+    times = []
+    with batch_gateway() as gateway:
+        for run in range(args.runs):
+            started = time.perf_counter()
+            response = gateway.post(body, content_type)
+            elapsed = time.perf_counter() - started
+            result = response.get_json()
+            assert response.status_code == 202, result
+            assert result["accepted"] == args.rows, result["rejected"][:3]
+            queued = jobs.queue_of(gateway.app).count
+            times.append(elapsed)
+            print(f"run {run + 1}: {elapsed:.2f} s for {args.rows:,} rows ({queued} chunk jobs)")
+            gateway.reset("surveys")
+    kind = "CSV" if args.csv else "JSON"
+    print(f"median: {statistics.median(times):.2f} s ({kind}, {args.rows:,} rows)")
 
 
 if __name__ == "__main__":

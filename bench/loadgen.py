@@ -42,6 +42,23 @@ PUBLIC = "https://bench.example.gov"
 LUA = ROOT / "bench" / "replay.lua"
 
 
+def gateway_env(database_url: str, flows_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment a benchmark's gateway runs under: ``database_url``, the flows of
+    ``flows_dir``, requests signed for :data:`PUBLIC`, jobs in-process, delivery
+    simulated (no Twilio account); ``extra`` adds or replaces variables."""
+    return {
+        "DATABASE_URL": database_url,
+        "FLOWS_DIR": str(flows_dir),
+        "PUBLIC_BASE_URL": PUBLIC,
+        "SECRET_KEY": "bench",
+        "GATEWAY_ENV": "development",
+        "REDIS_URL": "",
+        "TWILIO_ACCOUNT_SID": "",
+        "TWILIO_AUTH_TOKEN": "",
+        **extra,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench import loadgen, sms_inbound  # noqa: E402
 from bench.profile_webhooks import (  # noqa: E402
-    bench_env,
     call,
     gateway_app,
     quiet_stderr,
@@ -90,7 +89,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with loadgen.throwaway_database() as database_url:
-        env = bench_env(database_url, ROOT / "bench/flows", "text")
+        env = loadgen.gateway_env(database_url, ROOT / "bench/flows", LOG_FORMAT="text")
         os.environ.update(env)
         template = sms_inbound.seed_template(database_url)
         app = gateway_app(env)

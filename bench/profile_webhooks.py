@@ -147,27 +147,13 @@ def measure(
     return results
 
 
-def bench_env(database_url: str, flows_dir: Path, log_format: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "FLOWS_DIR": str(flows_dir),
-        "PUBLIC_BASE_URL": loadgen.PUBLIC,
-        "SECRET_KEY": "bench",
-        "GATEWAY_ENV": "development",
-        "LOG_FORMAT": log_format,
-        "REDIS_URL": "",
-        "TWILIO_ACCOUNT_SID": "",
-        "TWILIO_AUTH_TOKEN": "",
-    }
-
-
 def gateway_app(env: Mapping[str, str]) -> Any:
     os.environ.update(env)
     return create_app()
 
 
 def profile_sms(args: argparse.Namespace, database_url: str, bare: WsgiApp) -> None:
-    env = bench_env(database_url, ROOT / "bench/flows", args.log_format)
+    env = loadgen.gateway_env(database_url, ROOT / "bench/flows", LOG_FORMAT=args.log_format)
     os.environ.update(env)
     template = sms_inbound.seed_template(database_url)
     engine = sa.create_engine(database_url)
@@ -199,7 +185,7 @@ SURVEY_IN_TWIML = re.compile(rb"survey=(sv_[A-Za-z0-9_-]+)")
 
 
 def profile_voice(args: argparse.Namespace, database_url: str, bare: WsgiApp) -> None:
-    env = bench_env(database_url, ROOT / "flows", args.log_format)
+    env = loadgen.gateway_env(database_url, ROOT / "flows", LOG_FORMAT=args.log_format)
     posts, t_sid, t_caller, t_survey = voice_steps.template_call(env)
     answer, steps = posts[0], posts[1:]
     app = gateway_app(env)

@@ -227,16 +227,7 @@ def main() -> None:
     with loadgen.throwaway_database() as database_url, loadgen.scratch_dir() as tmp:
         template = seed_template(database_url)
         engine = sa.create_engine(database_url)
-        env = {
-            "DATABASE_URL": database_url,
-            "FLOWS_DIR": str(ROOT / "bench/flows"),
-            "PUBLIC_BASE_URL": loadgen.PUBLIC,
-            "SECRET_KEY": "bench",
-            "GATEWAY_ENV": "development",
-            "REDIS_URL": "",
-            "TWILIO_ACCOUNT_SID": "",
-            "TWILIO_AUTH_TOKEN": "",
-        }
+        env = loadgen.gateway_env(database_url, ROOT / "bench/flows")
         # The gateway (and the bare endpoint under its settings) also gets the deployed
         # config file's hooks and keep-alive; the command line's workers, bind and timeout
         # take precedence over the file's.

@@ -120,16 +120,7 @@ def main() -> None:
     workers = loadgen.gateway_workers(args)
 
     with loadgen.throwaway_database() as database_url, loadgen.scratch_dir() as tmp:
-        env = {
-            "DATABASE_URL": database_url,
-            "FLOWS_DIR": str(ROOT / "flows"),
-            "PUBLIC_BASE_URL": loadgen.PUBLIC,
-            "SECRET_KEY": "bench",
-            "GATEWAY_ENV": "development",
-            "REDIS_URL": "",
-            "TWILIO_ACCOUNT_SID": "",
-            "TWILIO_AUTH_TOKEN": "",
-        }
+        env = loadgen.gateway_env(database_url, ROOT / "flows")
         posts, t_sid, t_caller, t_survey = template_call(env)
         answer, steps = posts[0], posts[1:]
         engine = sa.create_engine(database_url)

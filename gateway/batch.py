@@ -260,13 +260,7 @@ def _interaction(
     trigger: TriggerRequest, agency_id: int, batch_id: str, survey: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     return interactions.values(
-        agency_id=agency_id,
-        flow_id=trigger.flow.id,
-        channel=trigger.channel,
-        context=trigger.context,
-        now=now,
-        survey=survey,
-        batch_id=batch_id,
+        trigger, agency_id=agency_id, now=now, survey=survey, batch_id=batch_id
     )
 
 
@@ -276,14 +270,7 @@ def _invalid_interaction(
     error = rejection.invalid_contact
     if error is None:
         return None
-    return interactions.values(
-        agency_id=agency_id,
-        flow_id=error.flow.id,
-        channel=error.channel,
-        context=error.context,
-        now=now,
-        batch_id=batch_id,
-    )
+    return interactions.values(error, agency_id=agency_id, now=now, batch_id=batch_id)
 
 
 T = TypeVar("T")

@@ -50,13 +50,13 @@ from gateway.call_twiml import CHANNEL, render
 from gateway.calls import SPOKEN, CallEvent, received, step_number
 from gateway.engine.engine import step
 from gateway.engine.types import SessionState, StepResult
-from gateway.first_answers import first_answer_change
 from gateway.flows.model import Flow
 from gateway.store.driver import (
     MESSAGE_COLUMNS,
     answers_upsert_cte,
     flow_of_version,
     on_driver,
+    step_survey_sets,
     survey_update_cte,
 )
 from gateway.store.models import Message, utcnow
@@ -161,15 +161,8 @@ def _simple(result: StepResult, flow: Flow, subscribed: bool) -> bool:
 def _survey_sets(call: _Call, result: StepResult, now: datetime) -> dict[str, Any]:
     """The survey columns the step changes besides its state, as
     :func:`gateway.conversation.apply_step` and :func:`gateway.calls.continue_call` set
-    them."""
-    sets: dict[str, Any] = {}
-    if result.state.status == "completed":
-        sets["status"] = "completed"
-        sets["completed_at"] = now
-        sets["closed_at"] = now
-    change = first_answer_change(call.answered, result)
-    if change is not None:
-        sets["first_answered_at"] = now if change else None
+    them, and the language the caller chose from the menu."""
+    sets = step_survey_sets(call.status, call.answered, result, now)
     if result.state.language and result.state.language != call.language:
         sets["language"] = result.state.language  # chosen from the language menu
     return sets

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -59,6 +59,19 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _claimable(stale_before: datetime) -> list[Any]:
+    """An outbound text of an open survey that is pending, or claimed before
+    ``stale_before`` by a worker that never finished it (the query joins Survey)."""
+    return [
+        Message.direction == "outbound",
+        Survey.status.in_(OPEN_STATUSES),
+        sa.or_(
+            Message.status == conversation.PENDING,
+            sa.and_(Message.status == conversation.CLAIMED, Message.updated_at < stale_before),
+        ),
+    ]
+
+
 def claim_next(
     session: Session, survey_id: str, *, now: datetime, stale_before: datetime
 ) -> Claim | None:
@@ -74,18 +87,7 @@ def claim_next(
                 Message.body,
             )
             .join(Survey, Survey.id == Message.survey_id)
-            .where(
-                Message.survey_id == survey_id,
-                Message.direction == "outbound",
-                Survey.status.in_(OPEN_STATUSES),
-                sa.or_(
-                    Message.status == conversation.PENDING,
-                    sa.and_(
-                        Message.status == conversation.CLAIMED,
-                        Message.updated_at < stale_before,
-                    ),
-                ),
-            )
+            .where(Message.survey_id == survey_id, *_claimable(stale_before))
             .order_by(Message.id)
             .limit(1)
             .with_for_update(of=Message, skip_locked=True)
@@ -203,18 +205,7 @@ def claim_many(
             Message.body,
         )
         .join(Survey, Survey.id == Message.survey_id)
-        .where(
-            Message.survey_id.in_(list(survey_ids)),
-            Message.direction == "outbound",
-            Survey.status.in_(OPEN_STATUSES),
-            sa.or_(
-                Message.status == conversation.PENDING,
-                sa.and_(
-                    Message.status == conversation.CLAIMED,
-                    Message.updated_at < stale_before,
-                ),
-            ),
-        )
+        .where(Message.survey_id.in_(list(survey_ids)), *_claimable(stale_before))
         .order_by(Message.id)
         .with_for_update(of=Message, skip_locked=True)
     ).all()

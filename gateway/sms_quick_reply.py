@@ -39,7 +39,6 @@ from channels.sms import match_keyword, split_text
 from gateway import metrics
 from gateway.engine.engine import step
 from gateway.engine.types import Event, SessionState, StepResult
-from gateway.first_answers import first_answer_change
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.privacy.contacts import contact_hash
@@ -48,6 +47,7 @@ from gateway.store.driver import (
     answers_upsert_cte,
     flow_of_version,
     on_driver,
+    step_survey_sets,
     survey_update_cte,
 )
 from gateway.store.models import Message, Survey
@@ -199,23 +199,6 @@ def _simple(result: StepResult, flow: Flow, subscribed: bool) -> bool:
     return result.state.status != "completed" or not (flow.alerts or subscribed)
 
 
-def _survey_sets(survey: _Awaiting, result: StepResult, now: datetime) -> dict[str, Any]:
-    """The survey columns the step changes besides its state, as
-    :func:`gateway.conversation.answer` sets them."""
-    sets: dict[str, Any] = {}
-    if result.answers and survey.status == "sent":
-        sets["status"] = "started"
-        sets["started_at"] = now
-    if result.state.status == "completed":
-        sets["status"] = "completed"
-        sets["completed_at"] = now
-        sets["closed_at"] = now
-    change = first_answer_change(survey.answered, result)
-    if change is not None:
-        sets["first_answered_at"] = now if change else None
-    return sets
-
-
 def _codecs(engine: Engine) -> _Codecs:
     codecs = _CODECS.get(engine)
     if codecs is None:
@@ -297,7 +280,7 @@ def _serve(cursor: Any, engine: Engine, inbound: _Inbound, max_reprompts: int) -
     result = step(flow, state, Event("text", inbound.body), max_reprompts=max_reprompts)
     if not _simple(result, flow, survey.subscribed):
         return None
-    sets = _survey_sets(survey, result, now)
+    sets = step_survey_sets(survey.status, survey.answered, result, now)
     completed = result.state.status == "completed"
     text = "\n\n".join(p.text for p in result.prompts if p.text)
     replies = split_text(text) if text else []

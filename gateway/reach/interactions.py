@@ -58,18 +58,17 @@ def outcome(status: str, failure_reason: str | None) -> tuple[bool, str | None]:
 
 
 def values(
+    trigger: TriggerRequest | InvalidContact,
     *,
     agency_id: int,
-    flow_id: str,
-    channel: str,
-    context: dict[str, str],
     now: datetime,
     survey: dict[str, Any] | None = None,
     batch_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    """An interaction's column values; ``survey`` is the survey record's values (with its
-    id), None when the contact was invalid."""
+    """An interaction's column values, for ``trigger`` (a valid request, or one refused
+    for its contact); ``survey`` is the survey record's values (with its id), None when
+    the contact was invalid."""
     reason: str | None = INVALID_CONTACT
     if survey is None:
         offered = False
@@ -77,9 +76,9 @@ def values(
         offered, reason = outcome(survey["status"], survey["failure_reason"])
     return {
         "agency_id": agency_id,
-        "flow_id": flow_id,
-        "channel": channel,
-        "context": context,
+        "flow_id": trigger.flow.id,
+        "channel": trigger.channel,
+        "context": trigger.context,
         "offered": offered,
         "reason": reason,
         "survey_id": survey["id"] if survey is not None else None,
@@ -101,13 +100,7 @@ def record(
     """Record a single trigger's interaction. An earlier refusal of the same request for
     its contact (same Idempotency-Key) becomes this interaction: one customer, once."""
     row = values(
-        agency_id=agency_id,
-        flow_id=request.flow.id,
-        channel=request.channel,
-        context=request.context,
-        now=now,
-        survey=survey,
-        idempotency_key=idempotency_key,
+        request, agency_id=agency_id, now=now, survey=survey, idempotency_key=idempotency_key
     )
     earlier = None
     if idempotency_key is not None:
@@ -136,14 +129,7 @@ def record_invalid(
 ) -> None:
     """Record a trigger refused for its contact (committed by the caller); a retry with
     the same Idempotency-Key is not counted again."""
-    row = values(
-        agency_id=agency_id,
-        flow_id=error.flow.id,
-        channel=error.channel,
-        context=error.context,
-        now=now,
-        idempotency_key=idempotency_key,
-    )
+    row = values(error, agency_id=agency_id, now=now, idempotency_key=idempotency_key)
     try:
         with session.begin_nested():
             session.add(Interaction(**row))

@@ -10,6 +10,7 @@ them, so a lost database is answered 503 like anywhere else, and without the val
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
@@ -19,6 +20,8 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from gateway.engine.types import StepResult
+from gateway.first_answers import first_answer_change
 from gateway.flow_versions import flow_for_version_id
 from gateway.flows.model import Flow
 
@@ -77,6 +80,27 @@ def survey_update_cte(source: str, sets: tuple[str, ...]) -> str:
     FROM {source} WHERE surveys.id = %(survey_id)s
     RETURNING surveys.id
 )"""
+
+
+def step_survey_sets(
+    status: str, answered: bool, result: StepResult, now: datetime
+) -> dict[str, Any]:
+    """The survey columns a step changes besides its state (for :func:`survey_update_cte`),
+    as the ORM paths set them: a survey ``status`` ``sent`` starts with its first answer, a
+    completed one completes and closes, and the first-answer mark of a survey that was
+    ``answered`` or not (:func:`gateway.first_answers.first_answer_change`)."""
+    sets: dict[str, Any] = {}
+    if result.answers and status == "sent":
+        sets["status"] = "started"
+        sets["started_at"] = now
+    if result.state.status == "completed":
+        sets["status"] = "completed"
+        sets["completed_at"] = now
+        sets["closed_at"] = now
+    change = first_answer_change(answered, result)
+    if change is not None:
+        sets["first_answered_at"] = now if change else None
+    return sets
 
 
 def answers_upsert_cte(count: int, source: str, survey_created_at: str) -> str:
