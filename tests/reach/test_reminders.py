@@ -140,11 +140,16 @@ def test_a_reminder_due_at_night_waits_for_the_respondents_window(gw: Gateway) -
     gw.app.extensions["settings"] = settings.with_overrides({"quiet_hours": True})
     new_york = ZoneInfo("America/New_York")  # +1 202: Washington, DC
     due = when(gw.survey(survey_id)["sent_at"]) + timedelta(hours=4)
-    night = (due.astimezone(new_york) + timedelta(days=1)).replace(hour=3, minute=0)
+    # The first moment after the reminder is due that falls outside the window (08:00 to
+    # 21:00 there): within 13 hours, so always before the second reminder (a day after the
+    # opening text) is due, whatever the time of day the test runs.
+    night = due + timedelta(minutes=1)
+    while 8 <= night.astimezone(new_york).hour < 21:
+        night += timedelta(minutes=30)
     jobs.sweep(gw.app, now=night)
     assert len(texts_sent(gw)) == 1
     [row] = [r for r in attempt_rows(gw, survey_id) if r.kind == "reminder" and r.number == 1]
-    assert row.outcome == "scheduled"
+    assert row.outcome == "scheduled", row.detail
     assert row.due_at is not None and row.due_at > night
     assert row.due_at.astimezone(new_york).hour == 8  # the window's opening
     jobs.sweep(gw.app, now=row.due_at)
