@@ -59,6 +59,13 @@ def gateway_env(database_url: str, flows_dir: Path, **extra: str) -> dict[str, s
     }
 
 
+def deployed(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with the deployed gunicorn config file (config/gunicorn.conf.py: its hooks,
+    keep-alive and socket per worker); the command line's workers, bind and timeout take
+    precedence over the file's."""
+    return {**env, "GUNICORN_CMD_ARGS": f"--config {ROOT / 'config/gunicorn.conf.py'}"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -228,10 +228,9 @@ def main() -> None:
         template = seed_template(database_url)
         engine = sa.create_engine(database_url)
         env = loadgen.gateway_env(database_url, ROOT / "bench/flows")
-        # The gateway (and the bare endpoint under its settings) also gets the deployed
-        # config file's hooks and keep-alive; the command line's workers, bind and timeout
-        # take precedence over the file's.
-        deployed = {**env, "GUNICORN_CMD_ARGS": f"--config {ROOT / 'config/gunicorn.conf.py'}"}
+        # The gateway (and the bare endpoint under its settings) runs under the deployed
+        # config file.
+        deployed = loadgen.deployed(env)
         with ExitStack() as servers:
             gateway = servers.enter_context(
                 loadgen.gunicorn(

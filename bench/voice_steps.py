@@ -126,8 +126,13 @@ def main() -> None:
         engine = sa.create_engine(database_url)
         results: dict[int, dict[str, list[loadgen.Run]]] = {}
         with ExitStack() as servers:
+            # The gateway (and the bare endpoint under its settings) runs under the deployed
+            # config file.
+            deployed = loadgen.deployed(env)
             gateway = servers.enter_context(
-                loadgen.gunicorn("gateway:create_app()", env, Path(tmp) / "gateway.log", workers)
+                loadgen.gunicorn(
+                    "gateway:create_app()", deployed, Path(tmp) / "gateway.log", workers
+                )
             )
             bare = servers.enter_context(
                 loadgen.gunicorn("bench.bare_app:create_bare_app()", env, Path(tmp) / "bare.log")
@@ -135,7 +140,10 @@ def main() -> None:
             bare_alike = (
                 servers.enter_context(
                     loadgen.gunicorn(
-                        "bench.bare_app:create_bare_app()", env, Path(tmp) / "bare2.log", workers
+                        "bench.bare_app:create_bare_app()",
+                        deployed,
+                        Path(tmp) / "bare2.log",
+                        workers,
                     )
                 )
                 if args.bare_as_gateway

@@ -28,8 +28,7 @@ from gateway.api.openapi import bp as api_description_bp
 from gateway.flows.registry import FlowRegistry
 from gateway.privacy import contacts
 from gateway.store import db as store_db
-from gateway.twilio.sms import bp as twilio_sms_bp
-from gateway.twilio.voice import bp as twilio_voice_bp
+from gateway.twilio import quick_lane, sms, voice
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +64,14 @@ def create_app(
     unavailable.init_app(app)
     app.register_blueprint(api_description_bp)
     app.register_blueprint(api_bp)
-    app.register_blueprint(twilio_sms_bp)
-    app.register_blueprint(twilio_voice_bp)
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
     web.init_app(app)
     jobs.init_app(app)
     alert_delivery.init_app(app)
     dashboard.init_app(app)
+    # Inside the proxy headers' middleware (security_headers), which sees requests first.
+    quick_lane.install(app, {**sms.QUICK_ROUTES, **voice.QUICK_ROUTES})
     security_headers.init_app(app)
     rate_limits.init_app(app)
     return app

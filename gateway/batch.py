@@ -96,7 +96,16 @@ def rows_from_json(payload: Any) -> list[Any]:
 def rows_from_csv(text: str) -> list[Any]:
     """Triggers from CSV: a header of flow, channel, to, language, send_at and
     ``context.<name>`` columns; an empty cell is an absent field."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))  # lines may end \r\n, \n or \r
+    try:
+        return _csv_rows(reader)
+    except csv.Error as exc:
+        raise BatchError(
+            400, "invalid_csv", f"the CSV cannot be read at line {reader.line_num}: {exc}"
+        ) from exc
+
+
+def _csv_rows(reader: Iterator[list[str]]) -> list[Any]:
     header = next(reader, None)
     if not header:
         raise BatchError(400, "invalid_csv", "the CSV is empty; its first line names the columns")

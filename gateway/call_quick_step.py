@@ -19,7 +19,7 @@ the survey after the first was stored (its step is then an earlier one), or find
 changed when it writes. Either way it returns None here, and
 :func:`gateway.calls.continue_call` serves it under the row lock, replaying the step.
 
-Both statements go straight to the driver (psycopg, prepared): SQLAlchemy's execution
+Both statements go straight to libpq (:mod:`gateway.store.libpq`): SQLAlchemy's execution
 machinery costs more CPU than the statements themselves. The same goes for the status
 callback that ends a call whose survey is already closed (:func:`status_changes_nothing`):
 one SELECT finds there is nothing to do.
@@ -59,6 +59,7 @@ from gateway.store.driver import (
     step_survey_sets,
     survey_update_cte,
 )
+from gateway.store.libpq import LibpqCursor
 from gateway.store.models import Message, utcnow
 
 _MESSAGES = cast(sa.Table, Message.__table__)
@@ -216,16 +217,20 @@ def status_changes_nothing(engine: Engine, call_sid: str) -> bool:
     if engine.dialect.name != "postgresql":
         return False
 
-    def read(cursor: Any) -> bool:
-        cursor.execute(_STATUS, {"sid": call_sid}, prepare=True)
-        attempted, status = cursor.fetchone()
+    def read(cursor: LibpqCursor) -> bool:
+        cursor.execute(_STATUS, {"sid": call_sid})
+        row = cursor.fetchone()
+        assert row is not None  # the SELECT has no FROM: always one row
+        attempted, status = row
         return not attempted and status not in _STATUS_ACTS_ON
 
     return bool(on_driver(engine, read))
 
 
-def _serve(cursor: Any, engine: Engine, event: CallEvent, max_reprompts: int) -> _Step | None:
-    cursor.execute(_LOAD, {"survey_id": event.survey_id}, prepare=True)
+def _serve(
+    cursor: LibpqCursor, engine: Engine, event: CallEvent, max_reprompts: int
+) -> _Step | None:
+    cursor.execute(_LOAD, {"survey_id": event.survey_id})
     row = cursor.fetchone()
     if row is None:
         return None
@@ -271,7 +276,7 @@ def _serve(cursor: Any, engine: Engine, event: CallEvent, max_reprompts: int) ->
         params[f"value{i}"] = json.dumps(recorded.value)
         params[f"outcome{i}"] = recorded.outcome
     shape = _Shape(len(result.answers), tuple(sets))
-    cursor.execute(_statement(shape), params, prepare=True)
+    cursor.execute(_statement(shape), params)
     if cursor.fetchone() is None:
         return None
     twiml = render(call.id, state, flow, current + 1, lines)

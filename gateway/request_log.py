@@ -25,16 +25,36 @@ HEADER = "X-Request-Id"
 _ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
-def _request_id() -> str:
-    offered = request.headers.get(HEADER, "")
+def request_id(offered: str) -> str:
+    """The caller's ``X-Request-Id`` when it is a plain token, otherwise a new id."""
     if _ACCEPTABLE_ID.fullmatch(offered):
         return offered
     return uuid.uuid4().hex
 
 
+def record(method: str, path: str, endpoint: str, status: int, started: float) -> None:
+    """Log and measure a request served since ``started`` (``time.perf_counter()``):
+    ``endpoint`` is its URL rule, ``path`` the path as logged (numbers masked)."""
+    duration = time.perf_counter() - started
+    metrics.observe_request(method, endpoint, status, duration)
+    log.info(
+        "%s %s %d",
+        method,
+        path,
+        status,
+        extra={
+            "method": method,
+            "path": path,
+            "endpoint": endpoint,
+            "status": status,
+            "duration_ms": round(duration * 1000, 2),
+        },
+    )
+
+
 def _begin() -> None:
     g.request_started = time.perf_counter()
-    g.request_id = _request_id()
+    g.request_id = request_id(request.headers.get(HEADER, ""))
     g.request_id_token = request_id_var.set(g.request_id)
 
 
@@ -42,26 +62,12 @@ def _finish(response: Response) -> Response:
     started = g.get("request_started")
     if started is None:  # a request that failed before the first hook ran
         return response
-    duration = time.perf_counter() - started
     rule = request.url_rule
     endpoint = rule.rule if rule is not None else "unmatched"
     # A path matched by a rule without variables is the rule itself: nothing to mask.
     path = endpoint if rule is not None and not rule.arguments else redact(request.path)
     response.headers[HEADER] = g.request_id
-    metrics.observe_request(request.method, endpoint, response.status_code, duration)
-    log.info(
-        "%s %s %d",
-        request.method,
-        request.path,
-        response.status_code,
-        extra={
-            "method": request.method,
-            "path": path,
-            "endpoint": endpoint,
-            "status": response.status_code,
-            "duration_ms": round(duration * 1000, 2),
-        },
-    )
+    record(request.method, path, endpoint, response.status_code, started)
     return response
 
 

@@ -49,17 +49,26 @@ HEADERS = {
 }
 
 
+def headers_for(https: bool) -> list[tuple[str, str]]:
+    """The headers every response carries: :data:`HEADERS`, and HSTS over HTTPS (``https``:
+    the request came over HTTPS, or the public origin is HTTPS)."""
+    plain = list(HEADERS.items())
+    return [*plain, ("Strict-Transport-Security", HSTS)] if https else plain
+
+
 def _header_adder(public_https: bool) -> Callable[[Response], Response]:
-    """The hook adding :data:`HEADERS` (and HSTS over HTTPS) to each response, keeping any
-    a view set itself. Names are compared once per response, not once per header."""
-    plain = [(name, value, name.lower()) for name, value in HEADERS.items()]
-    secure = [*plain, ("Strict-Transport-Security", HSTS, "strict-transport-security")]
+    """The hook adding :func:`headers_for` to each response, keeping any a view set
+    itself. Names are compared once per response, not once per header."""
+    wanted = {
+        https: [(name, value, name.lower()) for name, value in headers_for(https)]
+        for https in (False, True)
+    }
 
     def add_headers(response: Response) -> Response:
         headers = response.headers
         present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers)
-        wanted = secure if public_https or request.is_secure else plain
-        headers.extend([(name, value) for name, value, key in wanted if key not in present])
+        chosen = wanted[public_https or request.is_secure]
+        headers.extend([(name, value) for name, value, key in chosen if key not in present])
         return response
 
     return add_headers

@@ -50,6 +50,7 @@ from gateway.store.driver import (
     step_survey_sets,
     survey_update_cte,
 )
+from gateway.store.libpq import LibpqCursor
 from gateway.store.models import Message, Survey
 
 _SURVEYS = cast(sa.Table, Survey.__table__)
@@ -260,8 +261,10 @@ class _Inbound(NamedTuple):
     opts_in_if_opted_out: bool
 
 
-def _serve(cursor: Any, engine: Engine, inbound: _Inbound, max_reprompts: int) -> Reply | None:
-    cursor.execute(_LOAD, {"contact_hash": inbound.contact_hash}, prepare=True)
+def _serve(
+    cursor: LibpqCursor, engine: Engine, inbound: _Inbound, max_reprompts: int
+) -> Reply | None:
+    cursor.execute(_LOAD, {"contact_hash": inbound.contact_hash})
     row = cursor.fetchone()
     if row is None:
         return None
@@ -312,7 +315,7 @@ def _serve(cursor: Any, engine: Engine, inbound: _Inbound, max_reprompts: int) -
         for i, reply in enumerate(replies):
             params[f"reply{i}"] = reply
     shape = _Shape(len(result.answers), len(replies), tuple(sets))
-    cursor.execute(_statement(shape), params, prepare=True)
+    cursor.execute(_statement(shape), params)
     if cursor.fetchone() is None:
         return None
     return Reply(replies, completed)

@@ -2,9 +2,10 @@
 
 SQLAlchemy's execution machinery costs more CPU than a prepared statement itself, so the
 quick SMS reply (:mod:`gateway.sms_quick_reply`) and the quick voice step
-(:mod:`gateway.call_quick_step`) run theirs on the pooled psycopg connection, each
-statement committed by itself (autocommit). Driver errors come out as SQLAlchemy raises
-them, so a lost database is answered 503 like anywhere else, and without the values.
+(:mod:`gateway.call_quick_step`) run theirs on the pooled psycopg connection, straight on
+libpq (:mod:`gateway.store.libpq`), each statement committed by itself. Driver errors
+come out as SQLAlchemy raises them, so a lost database is answered 503 like anywhere
+else, and without the values.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gateway.engine.types import StepResult
 from gateway.first_answers import first_answer_change
 from gateway.flow_versions import flow_for_version_id
 from gateway.flows.model import Flow
+from gateway.store.libpq import LibpqCursor
 
 _T = TypeVar("_T")
 
@@ -41,19 +43,15 @@ def flow_of_version(engine: Engine, version_id: int) -> Flow:
     return flow
 
 
-def on_driver(engine: Engine, work: Callable[[Any], _T]) -> _T:
-    """``work(cursor)`` on a pooled connection in autocommit, straight on the driver."""
+def on_driver(engine: Engine, work: Callable[[LibpqCursor], _T]) -> _T:
+    """``work(cursor)`` on a pooled connection, straight on libpq (:class:`LibpqCursor`):
+    each statement commits by itself."""
     pooled = engine.raw_connection()
     try:
         connection = cast(psycopg.Connection[Any], pooled.driver_connection)
         if connection.info.transaction_status != TransactionStatus.IDLE:
             connection.rollback()  # never run inside a transaction another user left open
-        connection.autocommit = True  # each statement commits by itself
-        try:
-            with connection.cursor() as cursor:
-                return work(cursor)
-        finally:
-            connection.autocommit = False
+        return work(LibpqCursor(connection))
     except psycopg.Error as exc:
         if isinstance(exc, psycopg.OperationalError):
             pooled.invalidate(exc)

@@ -57,8 +57,12 @@ def public_url(settings: Settings, req: Request) -> str:
     """The URL Twilio called: ``PUBLIC_BASE_URL`` + path + query, else the request's URL."""
     if not settings.public_base_url:
         return req.url
-    query = req.query_string.decode("latin-1")
-    return settings.public_base_url + req.path + (f"?{query}" if query else "")
+    return public_url_of(settings.public_base_url, req.path, req.query_string.decode("latin-1"))
+
+
+def public_url_of(base: str, path: str, query: str) -> str:
+    """The URL Twilio called for ``path`` and ``query`` under the public origin ``base``."""
+    return base + path + (f"?{query}" if query else "")
 
 
 def signature_for(token: str, url: str, params: Mapping[str, str]) -> str:
@@ -91,22 +95,28 @@ def _matches(token: bytes, url: str, params: str, signature: bytes) -> bool:
     return hmac.compare_digest(base64.b64encode(digest), signature)
 
 
-def signature_is_valid(settings: Settings, req: Request) -> bool:
-    token = webhook_auth_token(settings)
-    signature = req.headers.get("X-Twilio-Signature", "")
-    if token is None:
-        log.error("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set in production")
-        return False
+def signature_matches(token: str, url: str, params: MultiDict[str, str], signature: str) -> bool:
+    """Whether ``signature`` (the ``X-Twilio-Signature`` header) is Twilio's for a POST of
+    ``params`` to ``url`` signed with ``token``."""
     if not signature:
         return False
     try:
         expected = signature.encode("ascii")
     except UnicodeEncodeError:
         return False
-    key, url, params = token.encode("utf-8"), public_url(settings, req), _signed_params(req.form)
-    return _matches(key, url, params, expected) or _matches(
-        key, _other_port_form(url), params, expected
+    key, signed = token.encode("utf-8"), _signed_params(params)
+    return _matches(key, url, signed, expected) or _matches(
+        key, _other_port_form(url), signed, expected
     )
+
+
+def signature_is_valid(settings: Settings, req: Request) -> bool:
+    token = webhook_auth_token(settings)
+    if token is None:
+        log.error("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set in production")
+        return False
+    signature = req.headers.get("X-Twilio-Signature", "")
+    return signature_matches(token, public_url(settings, req), req.form, signature)
 
 
 def require_twilio_signature(

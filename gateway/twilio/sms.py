@@ -4,11 +4,13 @@ callbacks (``POST /twilio/sms/status``). Both are signed; see :mod:`.signature`.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
+from werkzeug.datastructures import MultiDict
 
 from config.settings import Settings
 from gateway import conversation, early_statuses, jobs
@@ -16,12 +18,14 @@ from gateway.sms_inbound import InboundSms, ReplyOptions, handle_inbound
 from gateway.sms_quick_reply import quick_reply
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
+from gateway.twilio import quick_lane
 from gateway.twilio.signature import require_twilio_signature
 from gateway.web.invitation import survey_link_of
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("twilio_sms", __name__, url_prefix="/twilio/sms")
+PREFIX = "/twilio/sms"
+bp = Blueprint("twilio_sms", __name__, url_prefix=PREFIX)
 
 
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -37,12 +41,20 @@ def twiml_messages(texts: list[str]) -> str:
     return f"{_XML_DECLARATION}<Response>{messages}</Response>"
 
 
+#: The media type of the TwiML answering a text.
+TWIML = "application/xml"
+
+
 def _twiml(texts: list[str]) -> Response:
-    return Response(twiml_messages(texts), mimetype="application/xml")
+    return Response(twiml_messages(texts), mimetype=TWIML)
 
 
 def _field(name: str) -> str | None:
-    value = request.form.get(name, "").strip()
+    return _value(request.form, name)
+
+
+def _value(form: MultiDict[str, str], name: str) -> str | None:
+    value = form.get(name, "").strip()
     return value or None
 
 
@@ -50,42 +62,72 @@ def _bad_request(message: str) -> Response:
     return Response(message + "\n", status=400, mimetype="text/plain")
 
 
-@bp.post("")
-@require_twilio_signature
-def inbound() -> ResponseReturnValue:
-    """An inbound text: answer it with TwiML in the same request."""
-    sid = _field("MessageSid") or _field("SmsSid")
-    from_ = _field("From")
+def _inbound_sms(form: MultiDict[str, str]) -> InboundSms | None:
+    """The text a webhook's form describes; None without ``MessageSid`` or ``From``."""
+    sid = _value(form, "MessageSid") or _value(form, "SmsSid")
+    from_ = _value(form, "From")
     if not sid or not from_:
-        return _bad_request("MessageSid and From are required")
-    settings: Settings = current_app.extensions["settings"]
-    sms = InboundSms(sid=sid, from_=from_, to=_field("To") or "", body=request.form.get("Body", ""))
-    now = utcnow()
-    reply_status = "sent" if settings.twilio_configured else conversation.SIMULATED
-    database = db_of(current_app)
-    registry = current_app.extensions["flows"]
-    quick = quick_reply(
-        database.engine,
-        registry,
+        return None
+    return InboundSms(sid=sid, from_=from_, to=_value(form, "To") or "", body=form.get("Body", ""))
+
+
+def _reply_status(settings: Settings) -> str:
+    return "sent" if settings.twilio_configured else conversation.SIMULATED
+
+
+def _quick_texts(app: Flask, sms: InboundSms, now: datetime) -> list[str] | None:
+    """The texts answering ``sms`` when it is the common case, stored
+    (:mod:`gateway.sms_quick_reply`); None, nothing written, otherwise."""
+    settings: Settings = app.extensions["settings"]
+    return quick_reply(
+        db_of(app).engine,
+        app.extensions["flows"],
         sid=sms.sid,
         from_=sms.from_,
         to=sms.to,
         body=sms.body,
         now=now,
         max_reprompts=settings.max_reprompts,
-        reply_status=reply_status,
+        reply_status=_reply_status(settings),
     )
-    if quick is not None:
-        return _twiml(quick)
+
+
+def quick_inbound(
+    app: Flask, _args: MultiDict[str, str], form: MultiDict[str, str]
+) -> quick_lane.Answer | None:
+    """:func:`inbound`'s common case, for the quick lane."""
+    sms = _inbound_sms(form)
+    texts = None if sms is None else _quick_texts(app, sms, utcnow())
+    return None if texts is None else quick_lane.Answer(200, twiml_messages(texts), TWIML)
+
+
+#: The SMS webhooks the quick lane serves (:func:`gateway.twilio.quick_lane.install`).
+QUICK_ROUTES: dict[str, quick_lane.Handler] = {PREFIX: quick_inbound}
+
+
+@bp.post("")
+@require_twilio_signature
+def inbound() -> ResponseReturnValue:
+    """An inbound text: answer it with TwiML in the same request."""
+    sms = _inbound_sms(request.form)
+    if sms is None:
+        return _bad_request("MessageSid and From are required")
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings: Settings = app.extensions["settings"]
+    now = utcnow()
+    if not quick_lane.declined(request.environ):
+        quick = _quick_texts(app, sms, now)
+        if quick is not None:
+            return _twiml(quick)
     options = ReplyOptions(
         now=now,
         max_reprompts=settings.max_reprompts,
-        reply_status=reply_status,
+        reply_status=_reply_status(settings),
         sender=settings.twilio_messaging_service_sid or settings.twilio_phone_number,
-        survey_link=survey_link_of(current_app),
+        survey_link=survey_link_of(app),
     )
-    with database.session() as session:
-        texts = handle_inbound(session, registry, sms, options)
+    with db_of(app).session() as session:
+        texts = handle_inbound(session, app.extensions["flows"], sms, options)
     return _twiml(texts)
 
 

@@ -15,8 +15,10 @@ Twilio's "application error" message.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.datastructures import MultiDict
 
 from config.settings import Settings
 from gateway import call_recordings, call_slots, calls, inbound_calls, jobs, outbound_calls
@@ -26,11 +28,13 @@ from gateway.engine.types import Event
 from gateway.flows.registry import FlowRegistry
 from gateway.inbound_calls import CallRefused, InboundCall
 from gateway.store.db import db_of
+from gateway.twilio import quick_lane
 from gateway.twilio.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("twilio_voice", __name__, url_prefix="/twilio/voice")
+PREFIX = "/twilio/voice"
+bp = Blueprint("twilio_voice", __name__, url_prefix=PREFIX)
 
 TWIML_MIMETYPE = "text/xml"
 
@@ -86,47 +90,101 @@ def call_answered() -> Response:
     return _twiml(twiml)
 
 
-def _continue(event: Event) -> Response:
+def _call_event(
+    args: MultiDict[str, str], form: MultiDict[str, str], event: Event
+) -> CallEvent | None:
+    """The step a Gather, Record or no-input webhook answers; None without a step number."""
     try:
-        step = int(request.args.get("step", ""))
+        step = int(args.get("step", ""))
     except ValueError:
-        log.warning("voice step without a step number: %s", request.full_path)
-        return _twiml(calls.apology())
-    call = CallEvent(
-        survey_id=request.args.get("survey", ""),
+        return None
+    return CallEvent(
+        survey_id=args.get("survey", ""),
         step=step,
-        call_sid=request.form.get("CallSid", ""),
+        call_sid=form.get("CallSid", ""),
         event=event,
     )
-    database = db_of(_app())
-    settings = _settings()
-    twiml = quick_step(database.engine, call, max_reprompts=settings.max_reprompts)
+
+
+def _quick_step(app: Flask, call: CallEvent) -> str | None:
+    settings: Settings = app.extensions["settings"]
+    return quick_step(db_of(app).engine, call, max_reprompts=settings.max_reprompts)
+
+
+def _continue(event: Event) -> Response:
+    call = _call_event(request.args, request.form, event)
+    if call is None:
+        log.warning("voice step without a step number: %s", request.full_path)
+        return _twiml(calls.apology())
+    app = _app()
+    twiml = None if quick_lane.declined(request.environ) else _quick_step(app, call)
     if twiml is None:
-        with database.session() as session:
-            twiml = calls.continue_call(session, call, settings)
+        with db_of(app).session() as session:
+            twiml = calls.continue_call(session, call, _settings())
     return _twiml(twiml)
+
+
+def _gather_event(form: MultiDict[str, str]) -> Event:
+    return Event("digits", form.get("Digits", ""))
+
+
+def _no_input_event(_form: MultiDict[str, str]) -> Event:
+    return Event("no_input")
+
+
+def _recording_event(form: MultiDict[str, str]) -> Event:
+    return call_recordings.recording_event(
+        form.get("RecordingUrl"), form.get("RecordingDuration"), form.get("Digits")
+    )
+
+
+def _quick_lane_step(event_of: Callable[[MultiDict[str, str]], Event]) -> quick_lane.Handler:
+    """The quick lane's handler of a step webhook whose input ``event_of`` reads."""
+
+    def handle(
+        app: Flask, args: MultiDict[str, str], form: MultiDict[str, str]
+    ) -> quick_lane.Answer | None:
+        call = _call_event(args, form, event_of(form))
+        twiml = None if call is None else _quick_step(app, call)
+        return None if twiml is None else quick_lane.Answer(200, twiml, TWIML_MIMETYPE)
+
+    return handle
+
+
+def _quick_status(
+    app: Flask, _args: MultiDict[str, str], form: MultiDict[str, str]
+) -> quick_lane.Answer | None:
+    """:func:`status`'s common case (the call's survey is closed), for the quick lane."""
+    if status_changes_nothing(db_of(app).engine, form.get("CallSid", "")):
+        return quick_lane.Answer(204)
+    return None
+
+
+#: The voice webhooks the quick lane serves (:func:`gateway.twilio.quick_lane.install`).
+QUICK_ROUTES: dict[str, quick_lane.Handler] = {
+    f"{PREFIX}/gather": _quick_lane_step(_gather_event),
+    f"{PREFIX}/no-input": _quick_lane_step(_no_input_event),
+    f"{PREFIX}/recording": _quick_lane_step(_recording_event),
+    f"{PREFIX}/status": _quick_status,
+}
 
 
 @bp.post("/gather")
 @require_twilio_signature
 def gather() -> Response:
-    return _continue(Event("digits", request.form.get("Digits", "")))
+    return _continue(_gather_event(request.form))
 
 
 @bp.post("/no-input")
 @require_twilio_signature
 def no_input() -> Response:
-    return _continue(Event("no_input"))
+    return _continue(_no_input_event(request.form))
 
 
 @bp.post("/recording")
 @require_twilio_signature
 def recording() -> Response:
-    form = request.form
-    event = call_recordings.recording_event(
-        form.get("RecordingUrl"), form.get("RecordingDuration"), form.get("Digits")
-    )
-    return _continue(event)
+    return _continue(_recording_event(request.form))
 
 
 @bp.post("/transcription")
@@ -152,7 +210,9 @@ def transcription() -> Response:
 def status() -> Response:
     form = request.form
     app = _app()
-    if status_changes_nothing(db_of(app).engine, form.get("CallSid", "")):
+    if not quick_lane.declined(request.environ) and status_changes_nothing(
+        db_of(app).engine, form.get("CallSid", "")
+    ):
         # The common end of a call: its survey is closed, and no call was placed (so no
         # retry to plan and no call slot to give back).
         return Response(status=204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv as csv_module
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -96,6 +97,25 @@ def test_a_csv_with_an_unknown_column_is_refused_whole(gateway: Gateway) -> None
     response = post(gateway, csv=f"flow,channel,phone\nclinic-visit,sms,{number(1)}\n")
     assert response.status_code == 400
     assert "unknown CSV column 'phone'" in response.get_json()["error"]["message"]
+    assert gateway.rows(Survey) == []
+
+
+def test_a_csv_with_old_mac_line_ends_is_read_line_by_line(gateway: Gateway) -> None:
+    csv = f"flow,channel,to\rclinic-visit,sms,{number(1)}\rclinic-visit,sms,{number(2)}\r"
+    body = post(gateway, csv=csv).get_json()
+    assert body["accepted"] == 2 and body["rejected"] == []
+    assert sorted(s.contact for s in gateway.rows(Survey)) == [number(1), number(2)]
+
+
+def test_a_csv_that_cannot_be_read_is_refused_whole_naming_the_line(gateway: Gateway) -> None:
+    overlong = "x" * (csv_module.field_size_limit() + 1)
+    response = post(
+        gateway, csv=f"flow,channel,to,context.note\nclinic-visit,sms,{number(1)},{overlong}\n"
+    )
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_csv"
+    assert "cannot be read at line 2" in error["message"]
     assert gateway.rows(Survey) == []
 
 

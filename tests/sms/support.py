@@ -4,6 +4,8 @@ webhooks). Shared by the SMS, jobs and contract tests."""
 from __future__ import annotations
 
 import secrets
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,14 +89,27 @@ class Gateway:
     # -- the respondent --
 
     def post_signed(
-        self, path: str, params: dict[str, str], *, token: str | None = None
+        self,
+        path: str,
+        params: dict[str, str],
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> TestResponse:
         signature = RequestValidator(token or self.auth_token).compute_signature(
             PUBLIC_BASE_URL + path, params
         )
-        return self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        headers = {**(headers or {}), "X-Twilio-Signature": signature}
+        return self.client.post(path, data=params, headers=headers)
 
-    def text(self, body: str, *, from_: str = RESPONDENT, sid: str | None = None) -> TestResponse:
+    def text(
+        self,
+        body: str,
+        *,
+        from_: str = RESPONDENT,
+        sid: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> TestResponse:
         params = {
             "MessageSid": sid or "SM" + secrets.token_hex(16),
             "AccountSid": "AC" + "0" * 32,
@@ -103,7 +118,7 @@ class Gateway:
             "Body": body,
             "NumMedia": "0",
         }
-        return self.post_signed("/twilio/sms", params)
+        return self.post_signed("/twilio/sms", params, headers=headers)
 
     def status_callback(self, sid: str, status: str, error_code: str | None = None) -> TestResponse:
         params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC" + "0" * 32}
@@ -143,3 +158,18 @@ def replies(response: TestResponse) -> list[str]:
 
 def make_gateway(database_url: str, **overrides: Any) -> Gateway:
     return Gateway(create_app(sms_settings(database_url, **overrides), {"TESTING": True}))
+
+
+def count_views(app: Flask, *names: str) -> Counter[str]:
+    """How many times each named view runs from now on (the quick lane answers without
+    running it)."""
+    calls: Counter[str] = Counter()
+    for name in names:
+        view = app.view_functions[name]
+
+        def counted(*args: Any, _view: Callable[..., Any] = view, _name: str = name) -> Any:
+            calls[_name] += 1
+            return _view(*args)
+
+        app.view_functions[name] = counted
+    return calls

@@ -4,7 +4,6 @@ and everything else left, with nothing written, to the general path."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,18 +25,6 @@ from gateway.twilio.sms import twiml_messages
 from tests.sms.support import GATEWAY_NUMBER, RESPONDENT, Gateway, make_gateway, replies
 
 OTHER = "+12025550188"
-
-
-@pytest.fixture
-def pg_gateway(migrated_postgres_url: str) -> Iterator[Gateway]:
-    """A gateway on the session's PostgreSQL database, emptied afterwards."""
-    gw = make_gateway(migrated_postgres_url)
-    yield gw
-    engine = db_of(gw.app).engine
-    tables = ", ".join(t.name for t in reversed(Survey.metadata.sorted_tables))
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    db_of(gw.app).dispose()
 
 
 def quick(gw: Gateway, body: str, *, from_: str = RESPONDENT, sid: str | None = None) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from gateway.store.db import db_of
 from gateway.store.models import Survey
+from gateway.twilio import voice
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
 from tests.voice.call_simulator import CallSimulator, flask_transport
 
@@ -51,3 +53,18 @@ def survey_of_call(app: Flask, call_sid: str) -> Survey:
         survey.answers  # noqa: B018 - loads them before the session closes
         survey.messages  # noqa: B018
         return survey
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each step was served by the quick path (True) or left to the general one."""
+    outcomes: list[bool] = []
+    quick = voice.quick_step
+
+    def counted(*args: Any, **kwargs: Any) -> str | None:
+        twiml = quick(*args, **kwargs)
+        outcomes.append(twiml is not None)
+        return twiml
+
+    monkeypatch.setattr(voice, "quick_step", counted)
+    return outcomes

@@ -44,21 +44,6 @@ def _empty_store(app: Flask) -> Any:
         conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each step was served by the quick path (True) or left to the general one."""
-    outcomes: list[bool] = []
-    quick = call_quick_step.quick_step
-
-    def counted(*args: Any, **kwargs: Any) -> str | None:
-        twiml = quick(*args, **kwargs)
-        outcomes.append(twiml is not None)
-        return twiml
-
-    monkeypatch.setattr(voice, "quick_step", counted)
-    return outcomes
-
-
 def whole_call(phone: CallSimulator) -> SimulatedCall:
     """The language menu, Spanish, a bad key, silence, three answers and a recording."""
     call = phone.dial(CALL_CENTER)

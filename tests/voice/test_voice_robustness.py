@@ -132,6 +132,7 @@ def test_an_inbound_call_missing_a_context_value_hears_an_apology_and_starts_not
         assert session.scalar(sa.select(sa.func.count(Survey.id))) == 0
 
 
+@pytest.mark.quick_lane_fails
 def test_an_internal_error_in_a_voice_route_is_an_apology_not_an_application_error(
     app: Flask, phone: CallSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
