@@ -21,8 +21,9 @@ run. The same app's voice endpoint, replaying the voice posts, is measured besid
 (``bare voice``): it parses the larger voice forms and builds a Gather with a Say, so it
 shows what the voice forms and TwiML cost a bare endpoint.
 
-The gateway runs with the worker settings of config/gunicorn.conf.py unless
-``--gateway-workers``, ``--gateway-worker-class`` or ``--gateway-threads`` say otherwise;
+The gateway runs under config/gunicorn.conf.py (its worker settings and hooks, a socket
+per worker) unless ``--gateway-workers``, ``--gateway-worker-class`` or
+``--gateway-threads`` say otherwise;
 ``--bare-as-gateway`` also measures the bare endpoint under the gateway's settings.
 
     .venv/bin/python bench/voice_steps.py [--levels 50 200] [--runs 3] [--seconds 12]

@@ -3,16 +3,19 @@ PostgreSQL databases and Redis namespaces so that test runs never see each other
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
+from config.logging import configure_logging
 from config.settings import Settings
 from gateway import create_app
 from gateway.api.keys import create_api_key, ensure_agency
@@ -156,3 +159,17 @@ def _quick_lane_never_fails_unseen(
         return
     failures = [r for r in caplog.records if r.name == "gateway.twilio.quick_lane"]
     assert not failures, f"the quick lane failed: {failures[0].getMessage()}"
+
+
+@pytest.fixture
+def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[list[dict[str, Any]]]:
+    """The JSON lines the gateway writes to stderr during the test (as in production)."""
+    root = logging.getLogger()
+    level = root.level
+    configure_logging("json", "DEBUG")
+    lines: list[dict[str, Any]] = []
+    yield lines
+    for handler in list(root.handlers):
+        if getattr(handler, "_gateway_handler", False):
+            root.removeHandler(handler)
+    root.setLevel(level)

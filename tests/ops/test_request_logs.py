@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from config.logging import configure_logging, redact
+from config.logging import redact
 from gateway.store.db import db_of
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
 from tests.sms.support import Gateway, make_gateway
@@ -19,20 +17,6 @@ from tests.voice.test_voice_flows import answer_everything, dial_url
 
 CALLER = "+12025550188"
 FREE_TEXT = "The clerk named Rosalind was wonderful"
-
-
-@pytest.fixture
-def json_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[list[dict[str, Any]]]:
-    """The JSON lines the gateway writes to stderr during the test (as in production)."""
-    root = logging.getLogger()
-    level = root.level
-    configure_logging("json", "DEBUG")
-    lines: list[dict[str, Any]] = []
-    yield lines
-    for handler in list(root.handlers):
-        if getattr(handler, "_gateway_handler", False):
-            root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def read_logs(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[dict[str, Any]]]:

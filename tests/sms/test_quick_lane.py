@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from prometheus_client import REGISTRY
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request
 
-from config.logging import configure_logging
 from gateway import sms_quick_reply
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Message
@@ -62,19 +60,6 @@ def test_a_reply_is_answered_by_the_lane_as_the_view_answers_it(gateway: Gateway
     assert answers == [("satisfied", "4", 4), ("satisfied", "4", 4)]
 
 
-@pytest.fixture
-def json_logs() -> Iterator[None]:
-    """The gateway's own JSON log lines on stderr, as in production."""
-    root = logging.getLogger()
-    level = root.level
-    configure_logging("json", "DEBUG")
-    yield
-    for handler in list(root.handlers):
-        if getattr(handler, "_gateway_handler", False):
-            root.removeHandler(handler)
-    root.setLevel(level)
-
-
 def logged_requests(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
     return [line for line in lines if line["logger"] == "gateway.request"]
@@ -86,7 +71,7 @@ def served_replies() -> float:
 
 
 def test_each_reply_is_logged_and_measured_under_its_request_id(
-    gateway: Gateway, json_logs: None, capsys: pytest.CaptureFixture[str]
+    gateway: Gateway, json_logs: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     gateway.trigger()
     capsys.readouterr()
@@ -175,3 +160,31 @@ def test_the_lane_reads_a_form_as_flask_does(body: bytes) -> None:
         method="POST", data=body, content_type="application/x-www-form-urlencoded"
     ).get_environ()
     assert _form(body) == Request(environ).form
+
+
+def test_every_hook_flask_runs_for_a_webhook_is_one_the_lane_does_too(gateway: Gateway) -> None:
+    """The lane answers without Flask's hooks, doing what each does for a webhook itself:
+    the request log (id, line, metrics), the in-process sweeper's start, and the security
+    headers; the public pages' rate limit does not apply to webhooks. A hook added to the
+    app, or to the Twilio blueprints, must be taken into the lane too (or shown not to
+    apply) before this list is changed."""
+    app = gateway.app
+    hooks = {
+        f"{kind}:{function.__module__}.{function.__qualname__}"
+        for kind, registry in (
+            ("before", app.before_request_funcs),
+            ("after", app.after_request_funcs),
+            ("teardown", app.teardown_request_funcs),
+        )
+        for scope in (None, "twilio_sms", "twilio_voice")
+        for function in registry.get(scope, [])
+    }
+    assert hooks == {
+        "before:gateway.request_log._begin",
+        "before:gateway.jobs.init_app.<locals>.<lambda>",
+        "before:gateway.rate_limits._limit_public",
+        "after:gateway.request_log._finish",
+        "after:gateway.security_headers._header_adder.<locals>.add_headers",
+        "teardown:gateway.request_log._reset",
+    }
+    assert not app.url_value_preprocessors and not app.url_default_functions
