@@ -33,8 +33,9 @@ from werkzeug.test import TestResponse
 from bench import loadgen
 from bench.triggers import FLOW
 from config.settings import Settings
-from gateway import create_app, jobs
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway import jobs
+from gateway.agencies.keys import create_api_key, ensure_agency
+from gateway.app import create_app
 from gateway.store.db import db_of
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

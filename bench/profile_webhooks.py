@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import loadgen, sms_inbound, voice_steps  # noqa: E402
 from bench.bare_app import create_bare_app  # noqa: E402
-from gateway import create_app  # noqa: E402
+from gateway.app import create_app  # noqa: E402
 from gateway.store.db import db_of  # noqa: E402
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 
@@ -170,7 +170,7 @@ def profile_sms(args: argparse.Namespace, database_url: str, bare: WsgiApp) -> N
     server = sms_inbound.backend_seconds(database_url) - server
     print(f"  {'':14} PostgreSQL CPU {server * 1000 / len(posts):6.2f} ms/req (its processes)")
     # The same replies with the quick path off: what the general (ORM) path costs.
-    with mock.patch("gateway.twilio.sms.quick_reply", return_value=None):
+    with mock.patch("gateway.sms.webhooks.quick_reply", return_value=None):
         general = sms_inbound.replies(others)
         server = sms_inbound.backend_seconds(database_url)
         measure("general path", app, signed_environs(general), None)

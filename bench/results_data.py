@@ -33,14 +33,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway.agencies.keys import create_api_key, ensure_agency
+from gateway.app import create_app
 from gateway.dashboard import queries as dash
-from gateway.flow_versions import flow_source, record_flow_version
 from gateway.flows.registry import FlowRegistry
 from gateway.reports.fiscal import FiscalQuarter
 from gateway.reports.report import a11_report, submission_csv
 from gateway.store.db import Database, db_of, upgrade
+from gateway.surveys.flow_versions import flow_source, record_flow_version
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -103,7 +103,7 @@ def _contact_columns(database: Database) -> tuple[str, dict[str, str]]:
     columns = {c["name"] for c in sa.inspect(database.engine).get_columns("surveys")}
     if "contact_hash" not in columns:
         return number, {}
-    from gateway.privacy.contacts import contact_hash, seal
+    from gateway.store.sealing import contact_hash, seal
 
     return seal(number), {"contact_hash": contact_hash(number)}
 

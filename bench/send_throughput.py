@@ -37,8 +37,9 @@ from redis import Redis
 from bench.batch_triggers import REDIS_URL, numbers
 from bench.triggers import ADMIN_URL, FLOW
 from config.settings import Settings
-from gateway import create_app, jobs
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway import jobs
+from gateway.agencies.keys import create_api_key, ensure_agency
+from gateway.app import create_app
 from gateway.store.db import db_of, upgrade
 from gateway.store.models import Survey
 from tests.ops.twilio_double import TwilioDouble

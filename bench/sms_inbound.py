@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench import loadgen  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from gateway import create_app  # noqa: E402
-from gateway.api.keys import create_api_key, ensure_agency  # noqa: E402
-from gateway.privacy.contacts import contact_hash, seal  # noqa: E402
+from gateway.agencies.keys import create_api_key, ensure_agency  # noqa: E402
+from gateway.app import create_app  # noqa: E402
 from gateway.store.db import db_of  # noqa: E402
 from gateway.store.models import Message, Survey  # noqa: E402
+from gateway.store.sealing import contact_hash, seal  # noqa: E402
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 
 QUESTIONS = 6
@@ -234,7 +234,7 @@ def main() -> None:
         with ExitStack() as servers:
             gateway = servers.enter_context(
                 loadgen.gunicorn(
-                    "gateway:create_app()", deployed, Path(tmp) / "gateway.log", workers
+                    "gateway.app:create_app()", deployed, Path(tmp) / "gateway.log", workers
                 )
             )
             bare = servers.enter_context(

@@ -23,8 +23,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from config.settings import Settings
-from gateway import create_app, jobs
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway import jobs
+from gateway.agencies.keys import create_api_key, ensure_agency
+from gateway.app import create_app
 from gateway.store.db import db_of, upgrade
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import loadgen, sms_inbound  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from gateway import create_app  # noqa: E402
+from gateway.app import create_app  # noqa: E402
 from gateway.store.db import db_of  # noqa: E402
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 from tests.voice.call_simulator import CallSimulator, flask_transport  # noqa: E402
@@ -132,7 +132,7 @@ def main() -> None:
             deployed = loadgen.deployed(env)
             gateway = servers.enter_context(
                 loadgen.gunicorn(
-                    "gateway:create_app()", deployed, Path(tmp) / "gateway.log", workers
+                    "gateway.app:create_app()", deployed, Path(tmp) / "gateway.log", workers
                 )
             )
             bare = servers.enter_context(

@@ -4,7 +4,7 @@
 
 Each call runs through the real app (a throwaway SQLite database unless
 ``--database-url`` names a migrated one, such as PostgreSQL, where most steps take
-gateway.call_quick_step; simulated Twilio) with the call simulator of the tests, pressing
+gateway.voice.quick_step; simulated Twilio) with the call simulator of the tests, pressing
 the middle key of each question and speaking a short comment at the beep. The output is
 the transcript pasted into docs/voice.md; it is the same on either database.
 """
@@ -20,8 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config.settings import Settings  # noqa: E402
-from gateway import create_app  # noqa: E402
-from gateway.app import flows_of  # noqa: E402
+from gateway.app import create_app, flows_of  # noqa: E402
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN  # noqa: E402
 from tests.voice.call_simulator import CallSimulator, SimulatedCall, flask_transport  # noqa: E402
 

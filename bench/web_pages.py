@@ -84,7 +84,7 @@ def main() -> int:
     env.pop("REDIS_URL", None)
     # Migrate once before the workers start, so they do not race through it.
     subprocess.run(
-        [sys.executable, "-c", "from gateway import create_app; create_app()"],
+        [sys.executable, "-c", "from gateway.app import create_app; create_app()"],
         env=env,
         cwd=ROOT,
         check=True,
@@ -102,7 +102,7 @@ def main() -> int:
             "4",
             "--log-level",
             "warning",
-            "gateway:create_app()",
+            "gateway.app:create_app()",
         ],
         env=env,
         cwd=ROOT,

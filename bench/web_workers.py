@@ -49,7 +49,7 @@ def main() -> None:
             urls = {
                 count: servers.enter_context(
                     loadgen.gunicorn(
-                        "gateway:create_app()",
+                        "gateway.app:create_app()",
                         env,
                         Path(tmp) / f"gateway-{count}.log",
                         replace(configured, count=count),

@@ -10,7 +10,7 @@ and then waits for the caller:
   silence, then the same ``<Redirect>``;
 - nothing more (the outro, or an apology): the prompts, then ``<Hangup/>``.
 
-Nothing here knows Flask or the database: :mod:`gateway.calls` supplies the words and the
+Nothing here knows Flask or the database: :mod:`gateway.voice.calls` supplies the words and the
 callback URLs, and stores what comes back.
 """
 

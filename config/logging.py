@@ -1,7 +1,7 @@
 """Logging: one JSON object a line in production, readable text in development.
 
 Every record carries the request id of the request it was written under (see
-:mod:`gateway.request_log`). Phone numbers and email addresses that reach a log message
+:mod:`gateway.http.request_log`). Phone numbers and email addresses that reach a log message
 anyway (a provider's error text quoting the number, say) are masked by
 :class:`RedactingFilter` before anything is written; message bodies and answers are never
 passed to a logger in the first place.

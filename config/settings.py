@@ -57,14 +57,14 @@ class Settings:
     # Send pacing (docs/operations.md): 0 turns a limit off.
     sms_segments_per_second: float = 1.0
     calls_per_second: float = 1.0
-    # Survey calls in progress at once per sender, shared by all workers (gateway/call_slots.py;
+    # Survey calls in progress at once per sender, shared by all workers (gateway/voice/slots.py;
     # 0: no limit), and how long a slot is held when its final status callback never comes.
     max_concurrent_calls: int = 0
     call_slot_lease: float = 1800.0
     # Seconds a text may stay claimed and unsent before its worker is taken for dead
-    # (gateway/send_claims.py); well above one request to Twilio (10 s at most).
+    # (gateway/sending/claims.py); well above one request to Twilio (10 s at most).
     send_claim_timeout: float = 300.0
-    # Hold SMS and voice starts to the respondent's daytime (gateway/quiet_hours.py).
+    # Hold SMS and voice starts to the respondent's daytime (gateway/sending/quiet_hours.py).
     quiet_hours: bool = False
     # OpenID Connect sign-in for staff (e.g. Login.gov); off unless issuer and client are set.
     oidc_issuer: str | None = None

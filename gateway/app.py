@@ -10,25 +10,28 @@ from flask import Flask
 
 from config.logging import configure_logging
 from config.settings import Settings
-from gateway import (
-    alert_delivery,
-    dashboard,
+from gateway import jobs
+from gateway.alerts import delivery as alert_delivery
+from gateway.api.blueprint import bp as api_bp
+from gateway.api.openapi import bp as api_description_bp
+from gateway.dashboard import views as dashboard
+from gateway.flows.registry import FlowRegistry
+from gateway.http import (
     health,
-    jobs,
     metrics,
     rate_limits,
     readiness,
     request_log,
     security_headers,
     unavailable,
-    web,
 )
-from gateway.api.blueprint import bp as api_bp
-from gateway.api.openapi import bp as api_description_bp
-from gateway.flows.registry import FlowRegistry
-from gateway.privacy import contacts
+from gateway.sms import webhooks as sms
 from gateway.store import db as store_db
-from gateway.twilio import quick_lane, sms, voice
+from gateway.store import sealing as contacts
+from gateway.twilio import quick_lane
+from gateway.voice import webhooks as voice
+from gateway.web import routes as web_pages
+from gateway.web import simulator
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,9 @@ def create_app(
     app.register_blueprint(api_bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
-    web.init_app(app)
+    app.register_blueprint(web_pages.bp)
+    if not settings.is_production:
+        app.register_blueprint(simulator.bp)
     jobs.init_app(app)
     alert_delivery.init_app(app)
     dashboard.init_app(app)

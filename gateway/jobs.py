@@ -9,7 +9,7 @@ one waits for the in-process :class:`Sweeper`.
 The sweeper is the mechanism both modes share: every ``SWEEP_SECONDS`` it starts due
 ``scheduled`` surveys, restarts ``queued`` ones that were committed but never ran (a crash
 between commit and enqueue), expires surveys past ``expires_at``, and makes the due
-reminders and fallbacks (:mod:`gateway.reach.due`). ``gateway worker`` runs one beside the
+reminders and fallbacks (:mod:`gateway.sending.due`). ``gateway worker`` runs one beside the
 rq worker. Each round also erases the contacts whose retention is over
 (:mod:`gateway.privacy.erasure`).
 
@@ -18,7 +18,7 @@ the app once), close their database session before calling the provider, and let
 exceptions propagate to rq. Only a retryable :class:`DeliveryError` is retried: the job
 returns an rq :class:`~rq.Retry` with backoff. A retry never texts the same prompt twice:
 each prompt is a ``Message`` row, claimed once before it is sent and marked sent after
-(:mod:`gateway.send_claims`). A text whose worker died holding it is taken over after
+(:mod:`gateway.sending.claims`). A text whose worker died holding it is taken over after
 ``SEND_CLAIM_TIMEOUT`` and sent only if Twilio's Messages list does not show it sent.
 """
 
@@ -40,21 +40,18 @@ from sqlalchemy.orm import Session
 from channels.base import DeliveryError, SendResult, SmsSender
 from channels.sms import SentLookup, SimulatedSms, TwilioSms
 from config.settings import Settings
-from gateway import (
-    alert_delivery,
-    call_slots,
-    conversation,
-    early_statuses,
-    pacing,
-    quiet_hours,
-    send_claims,
-)
-from gateway.outbound_calls import start_outbound_call
+from gateway.alerts import delivery as alert_delivery
+from gateway.email import invitation
 from gateway.privacy import erasure
-from gateway.reach import due as reach_due
+from gateway.sending import claims as send_claims
+from gateway.sending import due as reach_due
+from gateway.sending import pacing, quiet_hours
+from gateway.sms import early_statuses
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
-from gateway.web import invitation
+from gateway.surveys import conversation
+from gateway.voice import slots as call_slots
+from gateway.voice.outbound import start_outbound_call
 
 log = logging.getLogger(__name__)
 
@@ -390,7 +387,7 @@ class SweepResult:
     resent: list[str] = field(default_factory=list)
     #: Surveys whose contact was erased, their retention over (gateway.privacy.erasure).
     erased: int = 0
-    #: Alert and event deliveries whose job was lost, queued again (gateway.alert_delivery).
+    #: Alert and event deliveries whose job was lost, queued again (gateway.alerts.delivery).
     redelivered: list[int] = field(default_factory=list)
     #: Delivery statuses kept for a text never recorded sent, deleted after a day.
     early_statuses_deleted: int = 0

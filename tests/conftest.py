@@ -17,8 +17,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from config.logging import configure_logging
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway.agencies.keys import create_api_key, ensure_agency
+from gateway.app import create_app
 from gateway.store.db import db_of, make_engine, upgrade
 from gateway.store.models import Base
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from flask import current_app, g, request
 
-from gateway.api.errors import ApiError
-from gateway.api.keys import find_api_key
+from gateway.agencies.keys import find_api_key
+from gateway.http.errors import ApiError
 from gateway.store.db import db_of
 from gateway.store.models import Agency, utcnow
 

@@ -12,9 +12,16 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
 from gateway.api.auth import current_agency
-from gateway.api.errors import ApiError
 from gateway.api.surveys import _idempotency_key
-from gateway.batch import (
+from gateway.flows.registry import FlowRegistry
+from gateway.http.errors import ApiError
+from gateway.reach import interactions
+from gateway.sending.batch_starts import enqueue_batch
+from gateway.store.batch_models import SurveyBatch
+from gateway.store.db import db_of
+from gateway.store.models import Agency, utcnow
+from gateway.store.sealing import keyed_digest
+from gateway.surveys.batches import (
     BatchError,
     create_batch,
     find_batch,
@@ -22,14 +29,7 @@ from gateway.batch import (
     rows_from_json,
     validate_rows,
 )
-from gateway.batch_jobs import enqueue_batch
-from gateway.flow_versions import FlowSourceChanged
-from gateway.flows.registry import FlowRegistry
-from gateway.privacy.contacts import keyed_digest
-from gateway.reach import interactions
-from gateway.store.batch_models import SurveyBatch
-from gateway.store.db import db_of
-from gateway.store.models import Agency, utcnow
+from gateway.surveys.flow_versions import FlowSourceChanged
 
 log = logging.getLogger(__name__)
 

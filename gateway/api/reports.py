@@ -11,9 +11,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from gateway.api.auth import current_agency
-from gateway.api.errors import ApiError
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
+from gateway.http.errors import ApiError
 from gateway.reports.a11 import report_kind
 from gateway.reports.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalQuarter
 from gateway.reports.queries import resolve_flow

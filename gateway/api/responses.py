@@ -17,16 +17,16 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
 from gateway.api.auth import current_agency
-from gateway.api.errors import ApiError
-from gateway.api.serializers import survey_json
 from gateway.exports import floip_api
 from gateway.exports.csv_rows import survey_csv_rows
 from gateway.exports.filters import extra_clauses
-from gateway.flow_versions import flow_for_version
 from gateway.flows.model import CHANNELS, Flow
 from gateway.flows.registry import FlowRegistry
+from gateway.http.errors import ApiError
 from gateway.store.db import Database, db_of
 from gateway.store.models import SURVEY_STATUSES, Agency, FlowVersion, Survey
+from gateway.surveys.flow_versions import flow_for_version
+from gateway.surveys.serializers import survey_json
 
 bp = Blueprint("responses", __name__)
 

@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from gateway import jobs
 from gateway.api.auth import current_agency
-from gateway.api.errors import ApiError
-from gateway.api.serializers import survey_json
-from gateway.flow_versions import FlowSourceChanged, flow_source, record_flow_version
 from gateway.flows.registry import FlowRegistry
+from gateway.http.errors import ApiError
 from gateway.reach import attempts, interactions
 from gateway.reach.quotas import QuotaCounter
 from gateway.store.db import db_of
 from gateway.store.models import Agency, Survey, new_survey_id, utcnow
-from gateway.triggers import (
+from gateway.surveys.flow_versions import FlowSourceChanged, flow_source, record_flow_version
+from gateway.surveys.serializers import survey_json
+from gateway.surveys.triggers import (
     MAX_IDEMPOTENCY_KEY,
     InvalidContact,
     Replayed,

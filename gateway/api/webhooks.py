@@ -19,15 +19,15 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
-from gateway import audit
-from gateway.alerts import alert_secret
+from gateway.agencies import audit
+from gateway.alerts.rules import alert_secret
 from gateway.api.auth import current_agency
-from gateway.api.errors import ApiError
-from gateway.api.serializers import timestamp
 from gateway.flows.results import LOCAL_HOSTS
+from gateway.http.errors import ApiError
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
 from gateway.store.results_models import WEBHOOK_EVENTS, Delivery, WebhookSubscription
+from gateway.surveys.serializers import timestamp
 
 bp = Blueprint("webhooks", __name__)
 

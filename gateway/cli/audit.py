@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
-from gateway.audit import ACTIONS, list_events
+from gateway.agencies.audit import ACTIONS, list_events
 from gateway.cli.keys import store_session
 
 

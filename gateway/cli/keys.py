@@ -14,8 +14,8 @@ import click
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from gateway import audit
-from gateway.api.keys import (
+from gateway.agencies import audit
+from gateway.agencies.keys import (
     ApiKeyNotFound,
     create_api_key,
     ensure_agency,

@@ -12,7 +12,8 @@ import click
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from gateway.privacy import contacts, erasure, rotation
+from gateway.privacy import erasure, rotation
+from gateway.store import sealing as contacts
 from gateway.store.db import Database
 from gateway.store.models import utcnow
 

@@ -8,7 +8,7 @@ import click
 
 from config.settings import Settings
 from gateway.flows.registry import FlowRegistry
-from gateway.qr import write_kit
+from gateway.web.qr import write_kit
 
 
 @click.command("qr")

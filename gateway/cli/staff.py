@@ -7,8 +7,8 @@ import sys
 import click
 
 from config.settings import Settings
-from gateway import audit
-from gateway.api.keys import ensure_agency
+from gateway.agencies import audit
+from gateway.agencies.keys import ensure_agency
 from gateway.dashboard.auth import MIN_PASSWORD_LENGTH, StaffError, create_staff
 from gateway.dashboard.roles import ROLES
 from gateway.store.db import Database

@@ -16,7 +16,7 @@ from flask import abort, g, session
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gateway import audit
+from gateway.agencies import audit
 from gateway.dashboard.roles import check_role
 from gateway.store.models import Agency, utcnow
 from gateway.store.results_models import StaffMember

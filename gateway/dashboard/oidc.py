@@ -22,7 +22,7 @@ from joserfc.errors import JoseError
 from werkzeug.exceptions import HTTPException
 
 from config.settings import Settings
-from gateway import audit
+from gateway.agencies import audit
 from gateway.dashboard import auth
 from gateway.store.db import db_of
 from gateway.store.models import utcnow

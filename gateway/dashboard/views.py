@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from gateway import audit
+from gateway.agencies import audit
 from gateway.dashboard import auth, oidc, queries, roles
 from gateway.dashboard.charts import bar_chart
 from gateway.flows.model import CHANNELS, Flow

@@ -6,7 +6,7 @@ written: each survey's answers are pivoted into one column per question by a lat
 (one index probe per survey), times are formatted in SQL and every JSON cell arrives as
 text tagged with its type, so little JSON is decoded in Python. Elsewhere (SQLite)
 surveys stream in batches and each batch's answers come in one query. Both write each
-cell as :func:`gateway.api.serializers.csv_cell` does.
+cell as :func:`gateway.surveys.serializers.csv_cell` does.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from gateway.api.serializers import FORMULA_STARTS, csv_cell, timestamp
 from gateway.store.db import Database
 from gateway.store.models import Answer, FlowVersion
+from gateway.surveys.serializers import FORMULA_STARTS, csv_cell, timestamp
 
 #: Surveys per batch: one round trip (and, off PostgreSQL, one answers query) each.
 BATCH = 1000
@@ -36,7 +36,7 @@ def survey_csv_rows(
     questions: list[str],
 ) -> Iterator[list[str]]:
     """One row per survey of ``surveys`` (oldest first): the fixed columns, the context
-    values, then the answers, each cell as :func:`gateway.api.serializers.csv_cell`
+    values, then the answers, each cell as :func:`gateway.surveys.serializers.csv_cell`
     writes it."""
     if database.engine.dialect.name == "postgresql":
         return _tagged_rows(database, surveys, context, questions)
@@ -79,7 +79,7 @@ def _cell(text: str | None) -> str:
 
 
 def _iso_utc(moment: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
-    """A time as :func:`gateway.api.serializers.timestamp` writes it, formatted in SQL:
+    """A time as :func:`gateway.surveys.serializers.timestamp` writes it, formatted in SQL:
     ISO-8601 in UTC with a ``Z``, microseconds only when there are any."""
     utc = sa.func.timezone("UTC", moment)
     fraction = sa.case(

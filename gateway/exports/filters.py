@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-from gateway.api.errors import ApiError
+from gateway.http.errors import ApiError
 from gateway.store.models import FlowVersion, Survey
 
 CONTEXT_PREFIX = "context."

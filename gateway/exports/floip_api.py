@@ -11,13 +11,13 @@ from flask import Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from config.settings import Settings
-from gateway.api.errors import ApiError
 from gateway.exports import floip
-from gateway.flow_versions import flow_for_version
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
+from gateway.http.errors import ApiError
 from gateway.store.db import db_of
 from gateway.store.models import Agency, FlowVersion, utcnow
+from gateway.surveys.flow_versions import flow_for_version
 
 FORMATS = ("floip", "floip-data")
 

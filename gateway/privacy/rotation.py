@@ -15,7 +15,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gateway.privacy.contacts import Keyring
+from gateway.store.sealing import Keyring
 
 #: Every sealed column: (table, primary key, column).
 SEALED_COLUMNS: Final = (

@@ -4,7 +4,7 @@ A trigger's first contact is recorded with the survey (:func:`plan`): ``starting
 the survey's start job has made it, then ``sent``, ``failed`` or ``suppressed``
 (:func:`resolve`). Once the first contact went out, the flow's reminders and the no-answer
 fallbacks become ``scheduled`` rows, their delays counted from that moment; the sweeper
-carries them out when due (:mod:`gateway.reach.due`).
+carries them out when due (:mod:`gateway.sending.due`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gateway.conversation import survey_flow
 from gateway.flows.model import Flow
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.models import Survey
+from gateway.surveys.conversation import survey_flow
 
 if TYPE_CHECKING:
-    from gateway.triggers import TriggerRequest
+    from gateway.surveys.triggers import TriggerRequest
 
 #: Survey statuses in which its start job has not run yet.
 NOT_STARTED = ("scheduled", "queued")
@@ -255,7 +255,7 @@ def resolve_started(session: Session, now: datetime, limit: int = 200) -> int:
 def attempts_json(session: Session, survey: Survey) -> list[dict[str, Any]]:
     """The survey's contact attempts as the API shows them, in time order (made, else
     due; a planned attempt, with no time yet, last)."""
-    from gateway.api.serializers import timestamp  # the API's time format
+    from gateway.surveys.serializers import timestamp  # the API's time format
 
     rows = sorted(
         session.scalars(

@@ -26,13 +26,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.base import PERMANENT_ERRORS
-from gateway import conversation
 from gateway.engine.types import SessionState
 from gateway.flows.model import Flow
 from gateway.reach import attempts
 from gateway.reach.reminders import EMAIL_PENDING
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.models import Message, Survey
+from gateway.surveys import conversation
 
 #: Twilio errors that say a number cannot receive texts at all (a landline, a number no
 #: carrier delivers texts to): a retry cannot help, a call may.
@@ -168,7 +168,7 @@ def switch_to_email(
     session: Session, survey: Survey, row: ContactAttempt, flow: Flow, sender: str, now: datetime
 ) -> str | None:
     """Move a survey nobody answered by text to email: record the email (pending) for
-    :func:`gateway.reach.due.send_email_job`; its step key, or None when suppressed."""
+    :func:`gateway.sending.due.send_email_job`; its step key, or None when suppressed."""
     address = row.to_addr
     if not address:
         attempts.finish(row, "suppressed", now, "no fallback address")

@@ -24,7 +24,7 @@ from gateway.reach.sampling import sampled_in
 from gateway.reports.a11 import ChannelCounts
 from gateway.store.driver import insert_rows
 from gateway.store.reach_models import Interaction
-from gateway.triggers import FATIGUE, InvalidContact, TriggerRequest
+from gateway.surveys.triggers import FATIGUE, InvalidContact, TriggerRequest
 
 SAMPLED_OUT: Final = "sampled_out"
 QUOTA_REACHED: Final = "quota_reached"

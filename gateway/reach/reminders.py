@@ -14,7 +14,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from gateway import conversation
 from gateway.engine.catalog import catalog
 from gateway.engine.render import pick_text, render_question, render_text
 from gateway.engine.types import SessionState
@@ -22,6 +21,7 @@ from gateway.flows.model import Flow
 from gateway.reach import attempts
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.models import Message, Survey
+from gateway.surveys import conversation
 
 #: A reminder or fallback email waiting for its send job (not a text's ``pending``).
 EMAIL_PENDING = "email_pending"
@@ -68,7 +68,7 @@ def record(
         body = sms_text(flow, survey, row.number)
         sender = survey.sender
     else:
-        body = ""  # composed when sent (gateway.reach.due.send_email_job)
+        body = ""  # composed when sent (gateway.sending.due.send_email_job)
         # Set apart from pending texts, which the survey's send job sends.
     session.add(
         Message(

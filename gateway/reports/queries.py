@@ -14,11 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gateway.flow_versions import flow_for_version
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.reports.a11 import DELIVERED_STATUSES, ChannelCounts
 from gateway.store.models import Answer, FlowVersion, Survey
+from gateway.surveys.flow_versions import flow_for_version
 
 #: Rows fetched per round trip when streaming respondents.
 STREAM_BATCH = 2000

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.api.serializers import csv_cell
 from gateway.flows.model import Flow
 from gateway.reach.interactions import unsurveyed_counts
 from gateway.reports.a11 import (
@@ -31,6 +30,7 @@ from gateway.reports.queries import (
     scope,
 )
 from gateway.store.db import Database
+from gateway.surveys.serializers import csv_cell
 
 
 def a11_report(

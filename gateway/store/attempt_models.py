@@ -2,7 +2,7 @@
 
 A survey's first contact, each reminder and each fallback to another channel is one
 :class:`ContactAttempt` row. Reminders and fallbacks are scheduled as rows with a
-``due_at`` and carried out by the sweeper (:mod:`gateway.reach.due`), so a scheduled
+``due_at`` and carried out by the sweeper (:mod:`gateway.sending.due`), so a scheduled
 contact survives a restart or a Redis outage. ``step_key`` (``"{survey id}:{kind}-{n}"``)
 is unique, so an attempt is made once however often the sweeper runs.
 """
@@ -15,8 +15,8 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.privacy.columns import SealedContact
 from gateway.store.models import Base, utcnow
+from gateway.store.sealed_column import SealedContact
 
 #: What an attempt is: the survey's first contact, a reminder, or a fallback channel.
 ATTEMPT_KINDS: Final = ("first", "reminder", "fallback")

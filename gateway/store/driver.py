@@ -1,8 +1,8 @@
 """Statements run straight on the PostgreSQL driver, for the webhooks' common cases.
 
 SQLAlchemy's execution machinery costs more CPU than a prepared statement itself, so the
-quick SMS reply (:mod:`gateway.sms_quick_reply`) and the quick voice step
-(:mod:`gateway.call_quick_step`) run theirs on the pooled psycopg connection, straight on
+quick SMS reply (:mod:`gateway.sms.quick_reply`) and the quick voice step
+(:mod:`gateway.voice.quick_step`) run theirs on the pooled psycopg connection, straight on
 libpq (:mod:`gateway.store.libpq`), each statement committed by itself. Driver errors
 come out as SQLAlchemy raises them, so a lost database is answered 503 like anywhere
 else, and without the values.
@@ -22,10 +22,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from gateway.engine.types import StepResult
-from gateway.first_answers import first_answer_change
-from gateway.flow_versions import flow_for_version_id
 from gateway.flows.model import Flow
 from gateway.store.libpq import LibpqCursor
+from gateway.surveys.first_answers import first_answer_change
+from gateway.surveys.flow_versions import flow_for_version_id
 
 _T = TypeVar("_T")
 
@@ -86,7 +86,7 @@ def step_survey_sets(
     """The survey columns a step changes besides its state (for :func:`survey_update_cte`),
     as the ORM paths set them: a survey ``status`` ``sent`` starts with its first answer, a
     completed one completes and closes, and the first-answer mark of a survey that was
-    ``answered`` or not (:func:`gateway.first_answers.first_answer_change`)."""
+    ``answered`` or not (:func:`gateway.surveys.first_answers.first_answer_change`)."""
     sets: dict[str, Any] = {}
     if result.answers and status == "sent":
         sets["status"] = "started"

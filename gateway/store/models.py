@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from gateway.privacy.columns import SealedContact
-from gateway.privacy.contacts import contact_hash
+from gateway.store.sealed_column import SealedContact
+from gateway.store.sealing import contact_hash
 
 SURVEY_STATUSES: Final = (
     "scheduled",
@@ -235,7 +235,7 @@ class Survey(Base):
     request_hash: Mapped[str | None] = mapped_column(sa.String(64))
     provider_ref: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     sender: Mapped[str | None] = mapped_column(sa.String(64))
-    # A flow's `consent: required` (gateway.consent): the wording sent, when it was sent,
+    # A flow's `consent: required` (gateway.surveys.consent): the wording sent, when it was sent,
     # and when the respondent said yes.
     consent_text: Mapped[str | None] = mapped_column(sa.String(500))
     consent_asked_at: Mapped[datetime | None]
@@ -349,7 +349,7 @@ def _copy_survey_created_at(_mapper: Any, connection: sa.Connection, answer: Ans
 
 class OptOut(Base):
     """A contact that sent STOP (or similar), known only by its keyed hash
-    (:func:`gateway.privacy.contacts.contact_hash`). START deletes the row."""
+    (:func:`gateway.store.sealing.contact_hash`). START deletes the row."""
 
     __tablename__ = "opt_outs"
 

@@ -3,7 +3,7 @@
 A chunk of texts is recorded sent (with each text's MessageSid) once every text of the
 chunk has been handed to the provider, so a status callback can name a sid the store does
 not know yet. Such a status is kept here, one row per sid and status, until the text is
-recorded (and the status applied, :mod:`gateway.early_statuses`) or, never matched, for a
+recorded (and the status applied, :mod:`gateway.sms.early_statuses`) or, never matched, for a
 day (the sweeper deletes it). No contact address is kept.
 """
 

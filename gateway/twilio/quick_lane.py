@@ -2,7 +2,7 @@
 
 Nearly every webhook is a respondent's reply to the question just asked, or a caller's
 key at the current step of a call. Their views already serve that case in two statements
-(:mod:`gateway.sms_quick_reply`, :mod:`gateway.call_quick_step`); what a request then
+(:mod:`gateway.sms.quick_reply`, :mod:`gateway.voice.quick_step`); what a request then
 costs is mostly Flask's own work around the view (request context, session, routing, form
 parsing into a ``MultiDict`` through the stream machinery, hooks, the response object),
 about a third of the webhook's CPU. This WSGI middleware serves the same case without it,
@@ -15,7 +15,7 @@ by the same rules and with the same functions as the views:
 3. the route's handler: the views' own quick-path function, which stores what the
    request brings and returns the answer, or returns None having written nothing;
 4. the answer with the headers every response carries (``X-Request-Id``, the security
-   headers), and the request's log line and metrics (:func:`gateway.request_log.record`),
+   headers), and the request's log line and metrics (:func:`gateway.http.request_log.record`),
    log records written meanwhile stamped with the request id.
 
 Anything else goes to Flask unchanged, the body kept for it to read: another path or
@@ -43,7 +43,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
 from config.logging import request_id_var
-from gateway import jobs, request_log, security_headers
+from gateway import jobs
+from gateway.http import request_log, security_headers
 from gateway.twilio.signature import public_url_of, signature_matches, webhook_auth_token
 
 if TYPE_CHECKING:

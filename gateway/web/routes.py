@@ -19,19 +19,20 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from config.settings import Settings
-from gateway.conversation import apply_event, survey_flow
+from gateway.email.invitation import links_of
 from gateway.engine.catalog import message as engine_message
 from gateway.engine.parsing import parse_web
 from gateway.engine.render import pick_text, render_text
 from gateway.engine.types import Event, SessionState
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
-from gateway.qr import check_location
+from gateway.http.fixed_window import RateLimiter, rate_limiter
 from gateway.store.db import db_of
 from gateway.store.models import Survey
-from gateway.web.invitation import links_of
+from gateway.surveys.conversation import apply_event, survey_flow
+from gateway.surveys.links import LinkError, Purpose
 from gateway.web.pages import error_message, question_page, step_marker, strings
-from gateway.web.ratelimit import RateLimiter, rate_limiter
+from gateway.web.qr import check_location
 from gateway.web.surveys import (
     closed_reason,
     create_public_survey,
@@ -39,7 +40,6 @@ from gateway.web.surveys import (
     opt_out_email,
     switch_language,
 )
-from gateway.web.tokens import LinkError, Purpose
 
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/web"

@@ -1,7 +1,7 @@
 """The simulator (outside production only): the texts and emails recorded by simulated
 delivery, per survey, with a form to reply as the respondent.
 
-A reply goes through :func:`gateway.sms_inbound.handle_inbound`, the same function the
+A reply goes through :func:`gateway.sms.inbound.handle_inbound`, the same function the
 signed Twilio webhook calls, so the simulator exercises the real inbound path. Links in
 recorded emails and texts are shown as links, so a developer can open the web survey.
 """
@@ -18,11 +18,11 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
-from gateway import conversation
-from gateway.sms_inbound import InboundSms, ReplyOptions, handle_inbound
+from gateway.email.invitation import links_of, survey_link_of
+from gateway.sms.inbound import InboundSms, ReplyOptions, handle_inbound
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey, utcnow
-from gateway.web.invitation import links_of, survey_link_of
+from gateway.surveys import conversation
 from gateway.web.pages import strings
 
 bp = Blueprint("simulator", __name__, template_folder="templates")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 from gateway.cli import main
 from gateway.store.db import Database, db_of
 from gateway.store.models import Agency, ApiKey

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
 from tests.conftest import bearer, new_key

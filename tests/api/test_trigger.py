@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from gateway.privacy.contacts import contact_hash
 from gateway.store.db import db_of
 from gateway.store.models import OptOut, Survey, utcnow
+from gateway.store.sealing import contact_hash
 from tests.conftest import bearer
 
 Trigger = Callable[..., TestResponse]

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 
-from gateway import batch_jobs, jobs
+from gateway import jobs
+from gateway.sending import batch_starts as batch_jobs
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey
 from tests.conftest import REDIS_TEST_URL

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from gateway.privacy.contacts import contact_hash
 from gateway.store.batch_models import SurveyBatch
 from gateway.store.db import db_of
 from gateway.store.models import Message, OptOut, Survey, utcnow
+from gateway.store.sealing import contact_hash
 from tests.sms.support import Gateway, make_gateway
 
 URL = "/api/v1/surveys/batch"
@@ -167,7 +167,7 @@ def test_a_body_that_is_not_a_list_of_surveys_is_refused(gateway: Gateway) -> No
 def test_more_than_the_maximum_rows_is_refused_whole(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gateway.batch.MAX_ROWS", 2)
+    monkeypatch.setattr("gateway.surveys.batches.MAX_ROWS", 2)
     response = post(gateway, {"surveys": [trigger(i) for i in range(3)]})
     assert response.status_code == 413
     assert gateway.rows(Survey) == []

@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 from tests.conftest import ROOT, SHIPPED_FLOWS
 
 CHROMIUM = Path("/usr/bin/chromium")

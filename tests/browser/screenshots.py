@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from gateway import create_app
+from gateway.app import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Message
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS

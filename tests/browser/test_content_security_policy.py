@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
 from gateway.dashboard.auth import create_staff
 from gateway.store.db import db_of
 from tests.browser.conftest import Served

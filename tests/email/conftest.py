@@ -17,8 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import create_api_key, ensure_agency
+from gateway.agencies.keys import create_api_key, ensure_agency
+from gateway.app import create_app
 from gateway.store.db import db_of
 from tests.conftest import SHIPPED_FLOWS
 

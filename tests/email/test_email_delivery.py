@@ -9,10 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 
-from gateway import create_app
-from gateway.privacy.contacts import contact_hash
+from gateway.app import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Message, OptOut, Survey
+from gateway.store.sealing import contact_hash
 from tests.email.conftest import (
     RESPONDENT,
     SENDER,

@@ -13,11 +13,12 @@ from redis import Redis
 
 from channels.base import DeliveryError
 from channels.voice import SimulatedCalls
-from gateway import call_slots, jobs
-from gateway.call_slots import CallSlots
-from gateway.outbound_calls import placer_of
+from gateway import jobs
 from gateway.store.db import db_of
 from gateway.store.models import Survey
+from gateway.voice import slots as call_slots
+from gateway.voice.outbound import placer_of
+from gateway.voice.slots import CallSlots
 from tests.conftest import REDIS_TEST_URL
 from tests.ops.twilio_double import TwilioDouble
 from tests.ops.workers import empty_tables, wait_for, workers

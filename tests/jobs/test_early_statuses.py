@@ -1,6 +1,6 @@
 """Twilio's status callback for a text can come before the text is recorded sent (a chunk
 is recorded once all its texts are sent): the status is kept and applied when the text is
-recorded, as if it had come then (gateway.early_statuses)."""
+recorded, as if it had come then (gateway.sms.early_statuses)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 import responses
 
-from gateway import early_statuses, jobs, send_batches, send_claims
+from gateway import jobs
+from gateway.sending import chunks as send_batches
+from gateway.sending import claims as send_claims
+from gateway.sms import early_statuses
 from gateway.store.db import db_of
 from gateway.store.models import Message, OptOut, Survey, utcnow
 from gateway.store.status_models import EarlyStatus

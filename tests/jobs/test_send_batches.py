@@ -1,4 +1,4 @@
-"""A batch's SMS surveys started and texted a chunk at a time (gateway.send_batches), with
+"""A batch's SMS surveys started and texted a chunk at a time (gateway.sending.chunks), with
 the single send's guarantees: each text once, STOP respected, failures kept to their own
 survey, retries, quiet hours."""
 
@@ -19,8 +19,12 @@ from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
 
-from gateway import batch_jobs, jobs, quiet_hours, send_batches, send_claims
+from gateway import jobs
 from gateway.flows.segments import sms_segments
+from gateway.sending import batch_starts as batch_jobs
+from gateway.sending import chunks as send_batches
+from gateway.sending import claims as send_claims
+from gateway.sending import quiet_hours
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey
 from tests.conftest import REDIS_TEST_URL

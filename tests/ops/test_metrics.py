@@ -13,7 +13,8 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.settings import Settings
-from gateway import create_app, jobs
+from gateway import jobs
+from gateway.app import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Message
 from tests.conftest import REDIS_TEST_URL, ROOT
@@ -85,7 +86,7 @@ def test_queue_depths_are_read_from_redis(settings: Settings, queue_prefix: str)
 REQUESTING_PROCESS = """
 from pathlib import Path
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 settings = Settings(database_url="sqlite:///{db}", secret_key="k", secret_key_generated=False,
                     flows_dir=Path("flows"), environment="test")
 client = create_app(settings, {{"TESTING": True}}).test_client()

@@ -9,7 +9,7 @@ import pytest
 from redis import Redis
 
 from gateway.flows.segments import sms_segments
-from gateway.pacing import Bucket
+from gateway.sending.pacing import Bucket
 from gateway.store.db import db_of
 from tests.conftest import REDIS_TEST_URL
 from tests.ops.twilio_double import TwilioDouble

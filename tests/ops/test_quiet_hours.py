@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway import jobs, quiet_hours
+from gateway import jobs
 from gateway.flows.model import QuietHours
+from gateway.sending import quiet_hours
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey
 from tests.sms.support import Gateway, make_gateway

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 from tests.conftest import REDIS_TEST_URL
 
 

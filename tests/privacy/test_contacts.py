@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.privacy.contacts import (
+from gateway.app import create_app
+from gateway.store.sealing import (
     DEVELOPMENT_SECRET,
     KeyConfigurationError,
     Keyring,

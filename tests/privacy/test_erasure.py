@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from gateway import create_app
+from gateway.app import create_app
 from gateway.cli import main
 from gateway.jobs import sweep
-from gateway.privacy.contacts import contact_hash
 from gateway.store.db import db_of
 from gateway.store.models import OptOut, Survey, utcnow
+from gateway.store.sealing import contact_hash
 from tests.email.conftest import SmtpServer, agency_for, email_settings
 from tests.sms.support import Gateway, make_gateway
 

@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 
 from config.logging import configure_logging
-from gateway import create_app
+from gateway.app import create_app
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
 from tests.conftest import SHIPPED_FLOWS
 from tests.email.conftest import SmtpServer, agency_for, email_settings

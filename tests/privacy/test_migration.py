@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from gateway.privacy import contacts
+from gateway.store import sealing as contacts
 from gateway.store.db import alembic_config, make_engine, upgrade
 
 BEFORE = "r02_results_covering_indexes"

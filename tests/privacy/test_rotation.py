@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from gateway.cli import main
-from gateway.privacy.contacts import new_key
 from gateway.store.db import db_of
+from gateway.store.sealing import new_key
 from tests.sms.support import make_gateway
 
 NUMBER = "+12025550142"

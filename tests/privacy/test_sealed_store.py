@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway import create_app
-from gateway.privacy.contacts import contact_hash
+from gateway.app import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Base, Survey
+from gateway.store.sealing import contact_hash
 from tests.conftest import SHIPPED_FLOWS
 from tests.email.conftest import agency_for
 from tests.sms.support import Gateway, make_gateway, replies, sms_settings

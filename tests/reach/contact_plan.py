@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from channels.email import SimulatedEmail
 from channels.sms import SimulatedSms
 from gateway import jobs
+from gateway.email.invitation import email_sender_of
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.db import db_of
 from gateway.store.models import Survey
-from gateway.web.invitation import email_sender_of
 from tests.sms.support import Gateway, make_gateway
 
 FLOWS = Path(__file__).resolve().parent / "contact_plan_flows"

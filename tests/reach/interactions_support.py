@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from gateway import jobs, quiet_hours
+from gateway import jobs
 from gateway.api import batch as batch_api
 from gateway.api import surveys as surveys_api
 from gateway.reach.sampling import draw
+from gateway.sending import quiet_hours
 from gateway.store.db import db_of
 from tests.sms.support import Gateway, make_gateway
 

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from gateway import jobs
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
 from gateway.dashboard.auth import create_staff
 from gateway.store.db import db_of
 from tests.reach.contact_plan import EMAIL, FLOW, LINK, age, emails_sent, reach_gateway, when
@@ -63,7 +63,7 @@ def test_the_trigger_answer_and_the_survey_detail_list_the_attempts(gw: Gateway)
 def test_another_agency_cannot_see_the_attempts(gw: Gateway) -> None:
     survey_id = gw.trigger(flow=FLOW)["id"]
     with db_of(gw.app).session() as session:
-        from gateway.api.keys import create_api_key
+        from gateway.agencies.keys import create_api_key
 
         _row, other_key = create_api_key(session, ensure_agency(session, "irs"), "tests")
     response = gw.client.get(

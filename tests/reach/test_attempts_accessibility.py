@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from gateway import jobs
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
 from gateway.dashboard.auth import create_staff
 from gateway.store.db import db_of
 from tests.browser.conftest import Served, axe_violations, browser

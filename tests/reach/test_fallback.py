@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from channels.voice import SimulatedCalls
-from gateway.outbound_calls import placer_of
 from gateway.store.db import db_of
+from gateway.voice.outbound import placer_of
 from tests.reach.contact_plan import (
     EMAIL,
     FLOW,

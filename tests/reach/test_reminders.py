@@ -93,8 +93,8 @@ def test_a_reminder_is_not_sent_after_stop_given_on_another_survey(gw: Gateway) 
     the reminder, because the opt-out list is asked when the reminder is due."""
     survey_id = gw.trigger(flow=FLOW)["id"]
     with db_of(gw.app).session() as session:
-        from gateway import conversation
         from gateway.store.models import utcnow
+        from gateway.surveys import conversation
 
         conversation.opt_out(session, "+12025550123", keyword="error 21610", now=utcnow())
     sweep_at(gw, survey_id, HOURS_4)

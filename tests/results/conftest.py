@@ -15,12 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import ensure_agency
-from gateway.flow_versions import flow_source, record_flow_version
+from gateway.agencies.keys import ensure_agency
+from gateway.app import create_app
 from gateway.flows.registry import FlowRegistry
 from gateway.store.db import db_of
 from gateway.store.models import Agency, Answer, Survey
+from gateway.surveys.flow_versions import flow_source, record_flow_version
 
 V2_FLOW = """\
 id: visit-v2

@@ -16,8 +16,8 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
+from gateway.app import create_app
 from gateway.dashboard.auth import create_staff
 from gateway.store.db import db_of
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS

@@ -15,13 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from channels.email import SimulatedEmail
-from gateway import alert_delivery, conversation
-from gateway.alerts import DISPATCH_KEY, sign, verify
+from gateway.alerts import delivery as alert_delivery
+from gateway.alerts.rules import DISPATCH_KEY, sign, verify
+from gateway.email.invitation import email_sender_of
 from gateway.engine.types import RecordedAnswer, SessionState, StepResult
 from gateway.store.db import db_of
 from gateway.store.models import Survey
 from gateway.store.results_models import Delivery
-from gateway.web.invitation import email_sender_of
+from gateway.surveys import conversation
 from tests.conftest import bearer
 from tests.results.conftest import AddSurvey
 

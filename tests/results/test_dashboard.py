@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
 from gateway.cli import main
 from gateway.dashboard.auth import create_staff
 from gateway.store.db import Database, db_of

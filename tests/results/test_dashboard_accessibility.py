@@ -12,8 +12,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
+from gateway.app import create_app
 from gateway.dashboard.auth import create_staff
 from gateway.store.db import db_of
 from tests.browser.conftest import Served, axe_violations, browser

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway import alert_delivery, jobs
-from gateway.alerts import DISPATCH_KEY
+from gateway import jobs
+from gateway.alerts import delivery as alert_delivery
+from gateway.alerts.rules import DISPATCH_KEY
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
 from gateway.store.results_models import Delivery

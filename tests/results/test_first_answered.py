@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.conversation import apply_event, survey_flow
 from gateway.engine.types import Event
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
+from gateway.surveys.conversation import apply_event, survey_flow
 from gateway.web.surveys import ensure_started
 from tests.conftest import bearer
 from tests.results.conftest import AddSurvey

@@ -16,14 +16,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
+from gateway.app import create_app
 from gateway.dashboard.auth import create_staff
-from gateway.flow_versions import flow_source, record_flow_version
 from gateway.flows.registry import FlowRegistry
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
 from gateway.store.results_models import Delivery, WebhookSubscription
+from gateway.surveys.flow_versions import flow_source, record_flow_version
 
 DMV_FLOW = """\
 id: dmv-visit

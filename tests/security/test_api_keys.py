@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import KEY_PREFIX, generate_key
+from gateway.agencies.keys import KEY_PREFIX, generate_key
+from gateway.app import create_app
 from gateway.cli import main
 from tests.conftest import bearer
 

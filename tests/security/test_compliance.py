@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 from gateway.flows.loader import load_flow_text
 from tests.conftest import bearer, new_key
 

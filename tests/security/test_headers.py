@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.security_headers import CONTENT_SECURITY_POLICY
+from gateway.app import create_app
+from gateway.http.security_headers import CONTENT_SECURITY_POLICY
 from tests.conftest import bearer, new_key
 from tests.security.conftest import add_staff, sign_in
 

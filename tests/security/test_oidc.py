@@ -15,7 +15,7 @@ from joserfc.jwk import RSAKey
 from werkzeug.test import TestResponse
 
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 from gateway.store.db import db_of
 from tests.security.conftest import add_staff
 from tests.security.fake_oidc import CLIENT_ID, FakeProvider, serve_provider

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from config.settings import Settings
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
 from gateway.cli import main
 from gateway.dashboard import auth
 from gateway.dashboard.auth import create_staff

@@ -18,11 +18,11 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
 from config.settings import Settings
-from gateway import create_app
-from gateway.api.keys import create_api_key, ensure_agency
-from gateway.privacy.contacts import contact_hash
+from gateway.agencies.keys import create_api_key, ensure_agency
+from gateway.app import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Message, OptOut, Survey
+from gateway.store.sealing import contact_hash
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
 
 FLOWS = Path(__file__).resolve().parent / "flows"

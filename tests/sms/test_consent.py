@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.consent import gives_consent
-from gateway.conversation import expire
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
+from gateway.surveys.consent import gives_consent
+from gateway.surveys.conversation import expire
 from tests.sms.support import FLOWS, Gateway, make_gateway, replies
 
 CONSENT_FLOW = """\

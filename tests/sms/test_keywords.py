@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.privacy.contacts import contact_hash
 from gateway.store.models import Message, Survey
+from gateway.store.sealing import contact_hash
 from tests.sms.support import Gateway, replies
 
 OPT_OUT_EN = "You are unsubscribed and will get no more messages. Reply START to subscribe again."

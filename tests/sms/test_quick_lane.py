@@ -15,10 +15,10 @@ from prometheus_client import REGISTRY
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway import sms_quick_reply
+from gateway.sms import quick_reply as sms_quick_reply
+from gateway.sms import webhooks as sms
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Message
-from gateway.twilio import sms
 from gateway.twilio.quick_lane import QuickLane, _form
 from tests.sms.support import Gateway, count_views, replies
 
@@ -180,11 +180,11 @@ def test_every_hook_flask_runs_for_a_webhook_is_one_the_lane_does_too(gateway: G
         for function in registry.get(scope, [])
     }
     assert hooks == {
-        "before:gateway.request_log._begin",
+        "before:gateway.http.request_log._begin",
         "before:gateway.jobs.init_app.<locals>.<lambda>",
-        "before:gateway.rate_limits._limit_public",
-        "after:gateway.request_log._finish",
-        "after:gateway.security_headers._header_adder.<locals>.add_headers",
-        "teardown:gateway.request_log._reset",
+        "before:gateway.http.rate_limits._limit_public",
+        "after:gateway.http.request_log._finish",
+        "after:gateway.http.security_headers._header_adder.<locals>.add_headers",
+        "teardown:gateway.http.request_log._reset",
     }
     assert not app.url_value_preprocessors and not app.url_default_functions

@@ -13,15 +13,15 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 from twilio.twiml.messaging_response import MessagingResponse
 
-from gateway import sms_quick_reply
-from gateway.alerts import DISPATCH_KEY
-from gateway.api.keys import ensure_agency
-from gateway.privacy.contacts import contact_hash
-from gateway.sms_quick_reply import quick_reply
+from gateway.agencies.keys import ensure_agency
+from gateway.alerts.rules import DISPATCH_KEY
+from gateway.sms import quick_reply as sms_quick_reply
+from gateway.sms.quick_reply import quick_reply
+from gateway.sms.webhooks import twiml_messages
 from gateway.store.db import db_of, upgrade
 from gateway.store.models import Answer, Message, Survey, utcnow
 from gateway.store.results_models import Delivery, WebhookSubscription
-from gateway.twilio.sms import twiml_messages
+from gateway.store.sealing import contact_hash
 from tests.sms.support import GATEWAY_NUMBER, RESPONDENT, Gateway, make_gateway, replies
 
 OTHER = "+12025550188"
@@ -146,7 +146,7 @@ def test_both_paths_store_the_same_conversation(
     pg_gateway: Gateway, monkeypatch: pytest.MonkeyPatch, texts: list[str]
 ) -> None:
     served = converse(pg_gateway, RESPONDENT, texts)
-    monkeypatch.setattr("gateway.twilio.sms.quick_reply", lambda *a, **k: None)
+    monkeypatch.setattr("gateway.sms.webhooks.quick_reply", lambda *a, **k: None)
     general = converse(pg_gateway, OTHER, texts)
     assert comparable(pg_gateway, served) == comparable(pg_gateway, general)
 

@@ -9,9 +9,9 @@ from flask import request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from gateway.privacy.contacts import new_key
 from gateway.store.db import db_of
 from gateway.store.models import Message
+from gateway.store.sealing import new_key
 from gateway.twilio.signature import signature_is_valid
 from tests.sms.support import PUBLIC_BASE_URL, RESPONDENT, Gateway, make_gateway, replies
 

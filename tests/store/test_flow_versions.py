@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from gateway.flow_versions import (
+from gateway.flows.loader import load_flow_file
+from gateway.flows.model import Flow
+from gateway.store.db import Database
+from gateway.store.models import FlowVersion
+from gateway.surveys.flow_versions import (
     FlowSourceChanged,
     flow_for_version,
     flow_source,
     record_flow_version,
 )
-from gateway.flows.loader import load_flow_file
-from gateway.flows.model import Flow
-from gateway.store.db import Database
-from gateway.store.models import FlowVersion
 
 FLOW = """\
 id: visit

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from gateway.privacy.contacts import contact_hash
 from gateway.store.db import Database
 from gateway.store.models import Answer, Message, OptOut, Survey
+from gateway.store.sealing import contact_hash
 from tests.store.conftest import add_survey
 
 

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 from gateway.store.db import Database, alembic_config, db_of, normalize_url, upgrade
 from gateway.store.models import Base
 

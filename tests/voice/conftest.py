@@ -1,7 +1,7 @@
 """Fixtures for phone surveys: a call simulator signed like Twilio, and store lookups.
 
 Every phone test runs on SQLite and on PostgreSQL: on PostgreSQL the common step of a call
-is served by gateway.call_quick_step, on SQLite by the general path of gateway.calls, and
+is served by gateway.voice.quick_step, on SQLite by the general path of gateway.voice.calls, and
 both must behave alike.
 """
 
@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from gateway.store.db import db_of
 from gateway.store.models import Survey
-from gateway.twilio import voice
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
+from gateway.voice import webhooks as voice
 from tests.voice.call_simulator import CallSimulator, flask_transport
 
 

@@ -13,13 +13,14 @@ from flask.testing import FlaskClient
 
 from channels.voice import SimulatedCalls
 from config.settings import Settings
-from gateway import create_app, jobs, triggers
-from gateway.api.keys import ensure_agency
-from gateway.app import flows_of
-from gateway.flow_versions import flow_source, record_flow_version
-from gateway.outbound_calls import placer_of
+from gateway import jobs
+from gateway.agencies.keys import ensure_agency
+from gateway.app import create_app, flows_of
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
+from gateway.surveys import triggers
+from gateway.surveys.flow_versions import flow_source, record_flow_version
+from gateway.voice.outbound import placer_of
 from tests.voice.call_simulator import CallSimulator, flask_transport
 
 ACCOUNT = "AC" + "a" * 32

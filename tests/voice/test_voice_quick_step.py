@@ -1,4 +1,4 @@
-"""The common step of a call on PostgreSQL (gateway.call_quick_step) against the general
+"""The common step of a call on PostgreSQL (gateway.voice.quick_step) against the general
 path: the same documents, the same rows, one answer however often a Gather arrives."""
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from gateway import call_quick_step
-from gateway.alerts import DISPATCH_KEY
-from gateway.api.keys import ensure_agency
+from gateway.agencies.keys import ensure_agency
+from gateway.alerts.rules import DISPATCH_KEY
 from gateway.store import db as db_module
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Message, Survey
 from gateway.store.results_models import Delivery, WebhookSubscription
-from gateway.twilio import voice
+from gateway.voice import quick_step as call_quick_step
+from gateway.voice import webhooks as voice
 from tests.voice.call_simulator import CallSimulator, SimulatedCall
 from tests.voice.conftest import survey_of_call
 

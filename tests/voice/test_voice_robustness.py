@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway import call_quick_step, calls
-from gateway.calls import APOLOGY
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
+from gateway.voice import calls
+from gateway.voice import quick_step as call_quick_step
+from gateway.voice.calls import APOLOGY
 from tests.voice.call_simulator import CallSimulator
 from tests.voice.conftest import survey_of_call
 

@@ -4,7 +4,7 @@ import pytest
 from flask import Flask
 
 from config.settings import Settings
-from gateway import create_app
+from gateway.app import create_app
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from gateway import create_app
-from gateway.privacy.contacts import new_key
+from gateway.app import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Survey
+from gateway.store.sealing import new_key
 from tests.email.conftest import agency_for, email_settings
 from tests.web.support import follow, page_form, text
 

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from gateway.email.invitation import links_of
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
-from gateway.web.invitation import links_of
 from tests.web.support import follow, page_form, start_public, text
 
 

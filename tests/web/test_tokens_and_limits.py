@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from gateway.web.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from gateway.web.tokens import LinkError, LinkSigner
+from gateway.http.fixed_window import MemoryRateLimiter, RedisRateLimiter
+from gateway.surveys.links import LinkError, LinkSigner
 from tests.conftest import REDIS_TEST_URL
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from gateway.privacy.contacts import Keyring, keyring
+from gateway.store.sealing import Keyring, keyring
 
 revision: str = "p01_contact_privacy"
 down_revision: str | None = "r02_results_covering_indexes"

@@ -1,0 +1,1 @@
+"""Agencies: their API keys and the audit log of what was done in their name."""

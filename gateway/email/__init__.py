@@ -1,0 +1,1 @@
+"""The email channel: survey invitations composed and sent."""

@@ -1,0 +1,281 @@
+"""The survey email: composing it (one-click answers to the first question, the PRA
+notice, an unsubscribe link) and sending it for a survey a trigger created.
+
+Sending follows the SMS path's rules: the email is a :class:`Message` row written (and
+committed) before the provider is called, the database session is closed during the call,
+a retryable failure leaves the row ``pending`` for another attempt, and a permanent one
+marks the survey ``failed`` with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, has_request_context, request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from channels.base import DeliveryError
+from channels.email import EmailSender, OutgoingEmail, email_sender
+from config.settings import Settings
+from gateway.engine.engine import new_state
+from gateway.engine.render import format_date, pick_text, pra_notice, render_question, render_text
+from gateway.engine.types import Event, SessionState
+from gateway.flows.model import Flow, Question
+from gateway.store.db import db_of
+from gateway.store.models import Message, Survey, utcnow
+from gateway.surveys.conversation import apply_event, is_hash_opted_out, survey_flow
+from gateway.surveys.links import LinkSigner
+from gateway.web.pages import strings
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+#: Survey statuses in which the invitation has not gone out yet.
+UNSENT = ("scheduled", "queued")
+PENDING = "pending"
+CLAIMED = "claimed"
+
+
+@dataclass(frozen=True)
+class AnswerLink:
+    label: str
+    url: str
+
+
+def base_url(settings: Settings) -> str:
+    """The origin links point at: ``PUBLIC_BASE_URL``, else the current request's."""
+    if settings.public_base_url:
+        return settings.public_base_url
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    log.warning("PUBLIC_BASE_URL is not set: email links point at http://127.0.0.1:5000")
+    return "http://127.0.0.1:5000"
+
+
+def survey_url(links: LinkSigner, base: str, survey: Survey) -> str:
+    return f"{base}/s/{links.make('survey', survey.id, survey.expires_at)}"
+
+
+def survey_link_of(app: Flask) -> Callable[[Survey], str]:
+    """Makes a survey's web link as the email does (:func:`survey_url`), for the text that
+    hands an SMS survey off to the web pages."""
+
+    def link(survey: Survey) -> str:
+        return survey_url(links_of(app), base_url(app.extensions["settings"]), survey)
+
+    return link
+
+
+def unsubscribe_url(links: LinkSigner, base: str, survey: Survey) -> str:
+    return f"{base}/u/{links.make('unsubscribe', survey.id, survey.expires_at)}"
+
+
+def one_click_answers(
+    flow: Flow, question: Question, language: str, links: LinkSigner, base: str, survey: Survey
+) -> list[AnswerLink]:
+    """One signed link per answer when one click can answer the question (a rating, yes or
+    no, a single choice); none otherwise."""
+    words = strings(language)
+    if question.type == "rating":
+        lo, hi = question.scale
+        items = []
+        for n in range(lo, hi + 1):
+            label = str(n)
+            if question.scale == (1, 5) and n in (lo, hi):
+                key = "survey.rating_low" if n == lo else "survey.rating_high"
+                label = f"{n} – {words.message(key)}"
+            items.append((str(n), label))
+    elif question.type == "yesno":
+        items = [("yes", words.message("survey.yes")), ("no", words.message("survey.no"))]
+    elif question.type == "choice" and not question.multiple:
+        items = [(o.value, pick_text(o.label, language)) for o in question.options]
+    else:
+        return []
+    return [
+        AnswerLink(
+            label=label,
+            url=f"{base}/a/"
+            + links.make("answer", survey.id, survey.expires_at, question_id=question.id, value=v),
+        )
+        for v, label in items
+    ]
+
+
+def compose_invitation(
+    flow: Flow,
+    survey: Survey,
+    state: SessionState,
+    links: LinkSigner,
+    base: str,
+    agency_name: str,
+    *,
+    to: str | None = None,
+) -> OutgoingEmail:
+    """The email for a started survey: its first question answerable in one click.
+
+    ``to``: another address than the survey's contact (a fallback email, docs/reach.md).
+    """
+    language = state.language or flow.default_language
+    words = strings(language)
+    context = state.context
+    question = flow.questions[state.index] if state.phase == "question" else None
+    answers = one_click_answers(flow, question, language, links, base, survey) if question else []
+    unsubscribe = unsubscribe_url(links, base, survey)
+    minutes = flow.pra.burden_minutes if flow.pra else None
+    values = {
+        "lang": language,
+        "t": words.message,
+        "title": pick_text(flow.title, language),
+        "greeting": words.message("email.greeting", minutes=minutes)
+        if minutes
+        else words.message("email.greeting_no_burden"),
+        "intro": render_text(flow.intro, language, context) if flow.intro else None,
+        "prompt": render_question(flow, question, "email", language, context) if question else None,
+        "answers": answers,
+        "survey_url": survey_url(links, base, survey),
+        "unsubscribe_url": unsubscribe,
+        "notice": pra_notice(flow, "email", language),
+        "expires": format_date(survey.expires_at.date(), language) if survey.expires_at else None,
+        "agency": agency_name,
+    }
+    return OutgoingEmail(
+        to=to or survey.contact,
+        subject=words.message("email.subject", title=values["title"]),
+        text=_env.get_template("email/invitation.txt").render(values),
+        html=_env.get_template("email/invitation.html").render(values),
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Keeps vacation responders from answering a survey email.
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+
+
+def email_sender_of(app: Flask) -> EmailSender:
+    """SMTP when ``SMTP_URL`` is set, otherwise simulated delivery (built once per app)."""
+    sender: EmailSender | None = app.extensions.get("email_sender")
+    if sender is None:
+        settings: Settings = app.extensions["settings"]
+        sender = email_sender(settings.smtp_url, settings.email_from)
+        app.extensions["email_sender"] = sender
+    return sender
+
+
+def links_of(app: Flask) -> LinkSigner:
+    signer: LinkSigner | None = app.extensions.get("web_links")
+    if signer is None:
+        signer = LinkSigner(app.extensions["settings"].secret_key)
+        app.extensions["web_links"] = signer
+    return signer
+
+
+def send_invitation(app: Flask, survey_id: str, *, max_attempts: int) -> bool:
+    """Start an email survey and send its email; True when a failed send is to be retried.
+
+    Idempotent: the email is the survey's outbound message with step key ``{id}:0``; once
+    it is sent (or simulated) nothing is sent again.
+    """
+    settings: Settings = app.extensions["settings"]
+    links = links_of(app)
+    now = utcnow()
+    database = db_of(app)
+    with database.session() as session:
+        survey = session.get(Survey, survey_id, with_for_update=True)
+        if survey is None:
+            raise LookupError(f"survey {survey_id} does not exist")
+        if survey.send_at is not None and survey.send_at > now and survey.status == "scheduled":
+            return False  # early (clock skew): the sweeper starts it when due
+        step_key = f"{survey.id}:0"
+        message = session.scalars(sa.select(Message).where(Message.step_key == step_key)).first()
+        if message is not None and message.status not in (PENDING,):
+            return False
+        if message is None and survey.status not in UNSENT:
+            return False
+        if is_hash_opted_out(session, survey.contact_hash):
+            survey.status = "opted_out"
+            survey.failure_reason = "the address has unsubscribed from survey emails"
+            return False
+        flow = survey_flow(survey)
+        if not survey.state or SessionState.from_dict(survey.state).phase == "new":
+            context = {str(k): str(v) for k, v in (survey.context or {}).items()}
+            survey.state = new_state(flow, "email", survey.language, context).to_dict()
+            apply_event(session, survey, Event("start"), now=now, max_reprompts=0)
+        if survey.expires_at is None and flow.expires_after is not None:
+            survey.expires_at = now + flow.expires_after
+        email = compose_invitation(
+            flow,
+            survey,
+            SessionState.from_dict(survey.state),
+            links,
+            base_url(settings),
+            survey.agency.name,
+        )
+        if message is None:
+            message = Message(
+                survey_id=survey.id,
+                agency_id=survey.agency_id,
+                direction="outbound",
+                channel="email",
+                from_addr=settings.email_from,
+                to_addr=survey.contact,
+                body=email.text,
+                step_key=step_key,
+                status=PENDING,
+            )
+            session.add(message)
+        message.body = email.text
+        message.status = CLAIMED
+        message.attempts = (message.attempts or 0) + 1
+        session.flush()
+        message_id = message.id
+        attempts = message.attempts
+    # The session is closed: a slow SMTP server holds no database row or connection.
+    try:
+        result = email_sender_of(app).send(email)
+    except DeliveryError as exc:
+        return _record_failure(app, survey_id, message_id, exc, retry=attempts < max_attempts)
+    with database.session() as session:
+        message = session.get(Message, message_id)
+        survey = session.get(Survey, survey_id, with_for_update=True)
+        assert message is not None and survey is not None
+        message.status = result.status
+        message.provider_sid = result.sid
+        message.error_code = None
+        if survey.status in UNSENT:
+            survey.status = "sent"
+            survey.sent_at = utcnow()
+    return False
+
+
+def _record_failure(
+    app: Flask, survey_id: str, message_id: int, exc: DeliveryError, *, retry: bool
+) -> bool:
+    with db_of(app).session() as session:
+        message = session.get(Message, message_id)
+        survey = session.get(Survey, survey_id, with_for_update=True)
+        assert message is not None and survey is not None
+        message.error_code = exc.code
+        if exc.retryable and retry:
+            message.status = PENDING
+            survey.failure_reason = f"retrying after error {exc.code}: {exc.message}"[:500]
+            log.info("survey %s: email failed (%s), will retry", survey_id, exc.code)
+            return True
+        message.status = "failed"
+        if survey.status in UNSENT:
+            survey.status = "failed"
+        survey.failure_reason = f"error {exc.code}: {exc.message}"[:500]
+        log.warning("survey %s: email failed for good: %s", survey_id, exc)
+        return False

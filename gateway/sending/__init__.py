@@ -1,0 +1,2 @@
+"""The send path: starting surveys, claiming and sending texts in chunks, pacing and
+quiet hours, and the due reminders and fallbacks."""

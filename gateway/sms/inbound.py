@@ -1,0 +1,291 @@
+"""What an inbound text message does, and what the gateway texts back.
+
+In order:
+
+1. A message already stored (same ``MessageSid``: Twilio delivered the webhook twice) has
+   no second effect; the replies sent the first time are given again.
+2. Opt-out, opt-in and help keywords (STOP, START, HELP and their Spanish and carrier
+   variants, see :mod:`channels.sms`) are answered first, whatever else is open.
+3. A reply from a number with a survey waiting for it goes to that survey's engine.
+   A message starting with a flow's start keyword starts that flow instead, unless the
+   waiting survey asks for free text (where "Visit was fine" is an answer). A survey
+   handed off to the web (a question marked ``handoff: web``) takes no answers by text:
+   a reply gets a reminder with its web link again.
+4. A start keyword starts its flow. A flow with one context value takes it from the rest
+   of the message ("VISIT Downtown" gives ``office=Downtown``); a flow with several, or a
+   keyword without the value its flow needs, starts nothing and gets the "no open survey"
+   reply.
+5. Anything else gets the "no open survey" reply, or the polite "already finished" or
+   "expired" one when the number's last survey ended lately.
+
+Every inbound message is stored, matched to a survey or not, and so is every reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from channels.sms import Keyword, match_keyword, split_text
+from gateway.agencies.keys import ensure_agency
+from gateway.engine.catalog import message as catalog_message
+from gateway.engine.types import Event, SessionState
+from gateway.flows.model import Flow
+from gateway.flows.registry import FlowRegistry
+from gateway.store.models import Message, Survey
+from gateway.surveys import consent, conversation
+from gateway.surveys.flow_versions import flow_source, record_flow_version
+from gateway.surveys.triggers import TriggerError, create_survey, validate_trigger
+
+log = logging.getLogger(__name__)
+
+#: How long after a survey ends a text from its number is told "already finished".
+RECENTLY_CLOSED = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """An inbound text as Twilio posts it."""
+
+    sid: str
+    from_: str
+    to: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ReplyOptions:
+    now: datetime
+    max_reprompts: int
+    #: Status recorded on reply rows: they go out in the webhook's TwiML.
+    reply_status: str
+    #: The sender recorded on surveys a keyword starts (our number or messaging service).
+    sender: str | None = None
+    #: Makes a survey's web link, for texts that hand the survey off to the web.
+    survey_link: conversation.SurveyLink | None = None
+
+
+def handle_inbound(
+    session: Session, registry: FlowRegistry, sms: InboundSms, options: ReplyOptions
+) -> list[str]:
+    """Act on ``sms`` and return the texts to reply with (each one TwiML ``<Message>``)."""
+    keyword = match_keyword(sms.body)
+    survey = conversation.awaiting_survey(session, sms.from_, lock=True)
+    inbound_id = conversation.record_inbound_once(
+        session, sid=sms.sid, from_=sms.from_, to=sms.to, body=sms.body, survey=survey
+    )
+    if inbound_id is None:
+        # Twilio delivered this webhook twice (perhaps to another worker at this moment,
+        # which the insert waited for): the replies of the first delivery are given again.
+        earlier = _stored(session, sms.sid)
+        return previous_replies(session, earlier) if earlier is not None else []
+
+    texts, target = _respond(session, registry, sms, keyword, survey, options)
+    if target is None:
+        for text in texts:
+            session.add(
+                Message(
+                    direction="outbound",
+                    channel="sms",
+                    agency_id=survey.agency_id if survey is not None else None,
+                    from_addr=sms.to,
+                    to_addr=sms.from_,
+                    body=text,
+                    status=options.reply_status,
+                )
+            )
+    elif texts:
+        conversation.record_replies(session, target, texts, status=options.reply_status)
+    return [part for text in texts for part in split_text(text)]
+
+
+def _respond(
+    session: Session,
+    registry: FlowRegistry,
+    sms: InboundSms,
+    keyword: Keyword | None,
+    survey: Survey | None,
+    options: ReplyOptions,
+) -> tuple[list[str], Survey | None]:
+    """The reply texts, and the survey they belong to (None: no survey)."""
+    now = options.now
+    if keyword is not None and keyword.kind == "stop":
+        language = _language(session, sms.from_, survey, keyword)
+        already = conversation.is_opted_out(session, sms.from_)
+        conversation.opt_out(session, sms.from_, keyword=keyword.word, now=now)
+        if already:  # one confirmation per opt-out: a repeated STOP gets no second one
+            return [], None
+        return [catalog_message(language, "service.opt_out")], None
+    # Whether the number opted out is asked only where it decides something: not for a
+    # reply to an open survey, the text nearly every webhook carries.
+    if keyword is not None and (
+        keyword.kind == "start"
+        or (keyword.kind == "start_if_opted_out" and conversation.is_opted_out(session, sms.from_))
+    ):
+        conversation.opt_in(session, sms.from_)
+        return [
+            catalog_message(_language(session, sms.from_, survey, keyword), "service.opt_in")
+        ], None
+    if keyword is not None and keyword.kind == "help":
+        return [_help(session, sms.from_, survey, keyword)], survey
+
+    started = _keyword_flow(registry, sms.body)
+    if survey is not None and (started is None or _expects_free_text(survey)):
+        if conversation.is_past_expiry(survey, now):
+            conversation.expire(session, survey, now=now, max_reprompts=options.max_reprompts)
+            return [catalog_message(survey.language, "service.survey_expired")], survey
+        if consent.awaiting_consent(survey):
+            return _consent_reply(session, survey, sms.body, options), survey
+        if (survey.state or {}).get("handed_off_from"):
+            return [_handoff_reminder(survey, options)], survey
+        result = conversation.answer(
+            session, survey, sms.body, now=now, max_reprompts=options.max_reprompts
+        )
+        return conversation.reply_texts(result, survey, options.survey_link), survey
+    if started is not None and not conversation.is_opted_out(session, sms.from_):
+        flow, value = started
+        new = _start_by_keyword(session, registry, sms, flow, value, options)
+        if new is not None:
+            return [m.body for m in new[1]], new[0]
+    latest = conversation.latest_sms_survey(session, sms.from_)
+    key = conversation.recently_closed_reply_key(latest, now, RECENTLY_CLOSED)
+    language = latest.language if latest is not None else "en"
+    return [catalog_message(language, key)], None
+
+
+def _stored(session: Session, sid: str) -> Message | None:
+    return session.scalars(
+        sa.select(Message).where(Message.provider_sid == sid, Message.direction == "inbound")
+    ).first()
+
+
+def previous_replies(session: Session, inbound: Message) -> list[str]:
+    """The replies recorded right after ``inbound``, before the number's next message."""
+    next_inbound = session.scalar(
+        sa.select(sa.func.min(Message.id)).where(
+            Message.direction == "inbound",
+            Message.contact_hash == inbound.contact_hash,
+            Message.id > inbound.id,
+        )
+    )
+    query = sa.select(Message.body).where(
+        Message.direction == "outbound",
+        Message.contact_hash == inbound.contact_hash,
+        Message.id > inbound.id,
+        Message.step_key.is_(None) if inbound.survey_id is None else sa.true(),
+    )
+    if next_inbound is not None:
+        query = query.where(Message.id < next_inbound)
+    return list(session.scalars(query.order_by(Message.id)))
+
+
+def _language(
+    session: Session, contact: str, survey: Survey | None, keyword: Keyword | None
+) -> str:
+    """Answer in the keyword's language when it is not English, else the survey's."""
+    if keyword is not None and keyword.language != "en":
+        return keyword.language
+    if survey is not None:
+        return survey.language
+    latest = conversation.latest_sms_survey(session, contact)
+    return latest.language if latest is not None else "en"
+
+
+def _help(session: Session, contact: str, survey: Survey | None, keyword: Keyword) -> str:
+    language = _language(session, contact, survey, keyword)
+    known = survey or conversation.latest_sms_survey(session, contact)
+    if known is None:
+        return catalog_message(language, "service.no_open_survey")
+    agency = known.agency
+    return catalog_message(
+        language,
+        "service.help",
+        program=agency.program_name or agency.name,
+        contact=agency.help_contact or agency.name,
+    )
+
+
+def _keyword_flow(registry: FlowRegistry, body: str) -> tuple[Flow, str] | None:
+    """The flow whose start keyword opens the message, and the rest of the message."""
+    words = body.strip().split(maxsplit=1)
+    if not words:
+        return None
+    flow = registry.by_keyword(words[0].strip(".,!?"))
+    if flow is None or "sms" not in flow.channels:
+        return None
+    return flow, (words[1].strip() if len(words) > 1 else "")
+
+
+def _consent_reply(session: Session, survey: Survey, body: str, options: ReplyOptions) -> list[str]:
+    """Nothing until the respondent consents; on YES, the survey's opening."""
+    if not consent.gives_consent(body, survey.language):
+        return []
+    consent.record_consent(survey, options.now)
+    result = conversation.apply_event(
+        session, survey, Event("start"), now=options.now, max_reprompts=options.max_reprompts
+    )
+    return conversation.reply_texts(result, survey, options.survey_link)
+
+
+def _handoff_reminder(survey: Survey, options: ReplyOptions) -> str:
+    """The reply to a text sent after the survey moved to the web: its link again."""
+    if options.survey_link is None:
+        raise ValueError("ReplyOptions.survey_link is needed to remind of a survey's web link")
+    return catalog_message(survey.language, "handoff.reminder", link=options.survey_link(survey))
+
+
+def _expects_free_text(survey: Survey) -> bool:
+    state = SessionState.from_dict(survey.state)
+    if state.phase != "question" or state.handed_off:
+        return False
+    questions = conversation.survey_flow(survey).questions
+    return 0 <= state.index < len(questions) and questions[state.index].type == "text"
+
+
+def _start_by_keyword(
+    session: Session,
+    registry: FlowRegistry,
+    sms: InboundSms,
+    flow: Flow,
+    value: str,
+    options: ReplyOptions,
+) -> tuple[Survey, list[Message]] | None:
+    """Create and begin a survey of ``flow`` for the texting number, as a trigger would."""
+    if len(flow.context) > 1 or (flow.context and not value) or (value and not flow.context):
+        # The value is message text: the log says whether one came, never what it was.
+        log.info(
+            "start keyword for flow %s refused: it needs %s, the message gave %s",
+            flow.id,
+            ", ".join(flow.context) or "no value",
+            "a value" if value else "none",
+        )
+        return None
+    agency = ensure_agency(session, flow.agency)
+    payload: dict[str, object] = {"flow": flow.id, "channel": "sms", "to": sms.from_}
+    if flow.context:
+        payload["context"] = {flow.context[0]: value}
+    try:
+        request = validate_trigger(payload, agency, registry, options.now.date(), now=options.now)
+    except TriggerError as exc:
+        # The message may quote the texting number; the code and field say enough.
+        log.info("start keyword for flow %s refused: %s (%s)", flow.id, exc.code, exc.field)
+        return None
+    version = record_flow_version(session, flow, flow_source(flow))
+    survey = create_survey(session, request, agency, version, now=options.now)
+    survey.sender = options.sender or sms.to
+    session.flush()
+    rows = conversation.begin(
+        session,
+        survey,
+        conversation.survey_flow(survey),
+        now=options.now,
+        max_reprompts=options.max_reprompts,
+        outbound_status=options.reply_status,
+        survey_link=options.survey_link,
+    )
+    conversation.mark_sent(survey, options.now)
+    return survey, rows
