@@ -33,9 +33,9 @@ from werkzeug.test import TestResponse
 from bench import loadgen
 from bench.triggers import FLOW
 from config.settings import Settings
-from gateway import jobs
 from gateway.agencies.keys import create_api_key, ensure_agency
 from gateway.app import create_app
+from gateway.services.queue import queue_of
 from gateway.store.db import db_of
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -140,7 +140,7 @@ def main() -> None:
             result = response.get_json()
             assert response.status_code == 202, result
             assert result["accepted"] == args.rows, result["rejected"][:3]
-            queued = jobs.queue_of(gateway.app).count
+            queued = queue_of(gateway.app).count
             times.append(elapsed)
             print(f"run {run + 1}: {elapsed:.2f} s for {args.rows:,} rows ({queued} chunk jobs)")
             gateway.reset("surveys")

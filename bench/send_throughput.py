@@ -37,13 +37,13 @@ from redis import Redis
 from bench.batch_triggers import REDIS_URL, numbers
 from bench.triggers import ADMIN_URL, FLOW
 from config.settings import Settings
-from gateway import jobs
 from gateway.agencies.keys import create_api_key, ensure_agency
 from gateway.app import create_app
+from gateway.services import queue as job_queue
 from gateway.store.db import db_of, upgrade
 from gateway.store.models import Survey
-from tests.ops.twilio_double import TwilioDouble
-from tests.ops.workers import wait_for, workers
+from tests.support.twilio_double import TwilioDouble
+from tests.support.workers import wait_for, workers
 
 
 @dataclass(frozen=True)
@@ -154,12 +154,12 @@ def measure(label: str, count: int, surveys: int, variant: str = "") -> Measured
             )
             assert response.get_json()["accepted"] == surveys
             if variant == "per-survey":
-                queue = jobs.queue_of(app)
+                queue = job_queue.queue_of(app)
                 queue.empty()
                 with db_of(app).session() as session:
                     survey_ids = list(session.scalars(sa.select(Survey.id)))
                 for survey_id in survey_ids:
-                    queue.enqueue(jobs.start_job, survey_id, job_timeout=120)
+                    queue.enqueue(job_queue.START_JOB, survey_id, job_timeout=job_queue.JOB_TIMEOUT)
             with workers(env, count, Path(tmp)) as started:
                 pids = [process.pid for process in started]
                 wait_for(lambda: double.delivered(), 60, "the first text")

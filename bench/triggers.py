@@ -23,9 +23,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from config.settings import Settings
-from gateway import jobs
 from gateway.agencies.keys import create_api_key, ensure_agency
 from gateway.app import create_app
+from gateway.services import queue
 from gateway.store.db import db_of, upgrade
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -83,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     if args.no_start:
-        jobs.enqueue_start = lambda app, survey_id, send_at: None
+        queue.enqueue_start = lambda app, survey_id, send_at: None
 
     with tempfile.TemporaryDirectory() as tmp:
         flows = Path(tmp) / "flows"

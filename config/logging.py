@@ -1,8 +1,9 @@
 """Logging: one JSON object a line in production, readable text in development.
 
 Every record carries the request id of the request it was written under (see
-:mod:`gateway.http.request_log`). Phone numbers and email addresses that reach a log message
-anyway (a provider's error text quoting the number, say) are masked by
+:mod:`gateway.http.request_log`). Phone numbers, email addresses and signed-link tokens that
+reach a log message anyway (a provider's error text quoting the number, Flask's line naming
+a failed page's path) are masked by
 :class:`RedactingFilter` before anything is written; message bodies and answers are never
 passed to a logger in the first place.
 """
@@ -32,14 +33,19 @@ _STANDARD_ATTRS: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, Non
 _PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{8,}\d(?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 REDACTED: Final = "[redacted]"
+# The token of a signed survey, answer or unsubscribe link (``/s/``, ``/a/``, ``/u/``):
+# whoever holds it can open the survey, so a path that carries one is masked too.
+_SIGNED_PATH = re.compile(r"(/[sau]/)[A-Za-z0-9_.-]{16,}")
+TOKEN_MASK: Final = "[token]"
 
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 _HANDLER_MARK: Final = "_gateway_handler"
 
 
 def redact(text: str) -> str:
-    """``text`` with phone numbers and email addresses masked."""
-    return _EMAIL.sub(REDACTED, _PHONE.sub(REDACTED, text))
+    """``text`` with phone numbers, email addresses and signed-link tokens masked."""
+    masked = _SIGNED_PATH.sub(rf"\g<1>{TOKEN_MASK}", text)
+    return _EMAIL.sub(REDACTED, _PHONE.sub(REDACTED, masked))
 
 
 class RedactingFilter(logging.Filter):

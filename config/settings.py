@@ -80,6 +80,12 @@ class Settings:
     contact_hash_key: str | None = None
     # Days after a survey closes before its contact is erased; 0 keeps contacts.
     contact_retention_days: int = 30
+    # Origins ("scheme://host:port") that webhooks and alerts may reach although they are
+    # not https to a public address (gateway/services/destinations.py): development only.
+    outbound_allowlist: tuple[str, ...] = ()
+    # A dashboard session ends when unused this long, and this long after sign-in at most.
+    dashboard_idle_minutes: float = 30.0
+    dashboard_session_hours: float = 12.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -129,6 +135,13 @@ class Settings:
             contact_encryption_keys=get("CONTACT_ENCRYPTION_KEYS"),
             contact_hash_key=get("CONTACT_HASH_KEY"),
             contact_retention_days=int(get("CONTACT_RETENTION_DAYS") or 30),
+            outbound_allowlist=tuple(
+                entry.strip()
+                for entry in (get("OUTBOUND_ALLOWLIST") or "").split(",")
+                if entry.strip()
+            ),
+            dashboard_idle_minutes=float(get("DASHBOARD_IDLE_MINUTES") or 30),
+            dashboard_session_hours=float(get("DASHBOARD_SESSION_HOURS") or 12),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:

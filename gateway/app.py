@@ -10,7 +10,6 @@ from flask import Flask
 
 from config.logging import configure_logging
 from config.settings import Settings
-from gateway import jobs
 from gateway.alerts import delivery as alert_delivery
 from gateway.api.blueprint import bp as api_bp
 from gateway.api.openapi import bp as api_description_bp
@@ -23,8 +22,10 @@ from gateway.http import (
     readiness,
     request_log,
     security_headers,
+    static_files,
     unavailable,
 )
+from gateway.sending import sweeper
 from gateway.sms import webhooks as sms
 from gateway.store import db as store_db
 from gateway.store import sealing as contacts
@@ -72,11 +73,13 @@ def create_app(
     app.register_blueprint(web_pages.bp)
     if not settings.is_production:
         app.register_blueprint(simulator.bp)
-    jobs.init_app(app)
+    sweeper.init_app(app)
     alert_delivery.init_app(app)
     dashboard.init_app(app)
-    # Inside the proxy headers' middleware (security_headers), which sees requests first.
-    quick_lane.install(app, {**sms.QUICK_ROUTES, **voice.QUICK_ROUTES})
+    # Both inside the proxy headers' middleware (security_headers), which sees requests
+    # first; static files once every blueprint (and its static folder) is registered.
+    static_files.init_app(app, (web_pages.bp.name, simulator.bp.name, dashboard.bp.name))
+    quick_lane.install(app, {**sms.QUICK_ROUTES, **voice.QUICK_ROUTES}, sweeper.ensure_sweeper)
     security_headers.init_app(app)
     rate_limits.init_app(app)
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,14 +21,40 @@ from gateway.agencies.keys import create_api_key, ensure_agency
 from gateway.app import create_app
 from gateway.store.db import db_of, make_engine, upgrade
 from gateway.store.models import Base
+from tests.private_services import services_for_tests
+
+#: Fixtures shared across test packages: gateways with simulated delivery, a gateway whose
+#: jobs go through rq on real Redis, a migrated store.
+pytest_plugins = ["tests.support.gateways", "tests.support.queued", "tests.support.databases"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_FLOWS = ROOT / "flows"
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+#: The servers of this run: TEST_POSTGRES_URL and TEST_REDIS_URL (the machine's by default)
+#: when they answer, else private ones started for the run (tests/private_services.py).
+SERVICES = services_for_tests()
+POSTGRES_ADMIN_URL = SERVICES.postgres_url
+REDIS_TEST_URL = SERVICES.redis_url
+
+
+def pytest_report_header() -> list[str]:
+    return SERVICES.notes
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that need a server which neither answers nor can be started here: in CI an
+    error naming the package to install; elsewhere skipped with that same reason."""
+    for item in items:
+        for marker, why in SERVICES.missing.items():
+            if item.get_closest_marker(marker) is None:
+                continue
+            if os.environ.get("CI"):
+                raise pytest.UsageError(why)
+            item.add_marker(pytest.mark.skip(reason=why))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    SERVICES.stop()
 
 
 @contextmanager
@@ -74,20 +100,43 @@ def queue_prefix() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def flow_files() -> Mapping[str, str] | None:
+    """The flows the test's app loads, by file name; None loads the shipped flows. A test
+    directory or module that needs flows of its own overrides this fixture."""
+    return None
+
+
+@pytest.fixture
+def flows_dir(tmp_path: Path, flow_files: Mapping[str, str] | None) -> Path:
+    """The folder the app reads its flows from: the shipped flows, or ``flow_files``
+    written to a folder of the test's own."""
+    if flow_files is None:
+        return SHIPPED_FLOWS
+    directory = tmp_path / "flows"
+    directory.mkdir()
+    for name, text in flow_files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture
+def settings(tmp_path: Path, flows_dir: Path) -> Settings:
     return Settings(
         database_url=f"sqlite:///{tmp_path / 'gateway.sqlite3'}",
         secret_key="test-secret-key",
         secret_key_generated=False,
-        flows_dir=SHIPPED_FLOWS,
+        flows_dir=flows_dir,
         public_base_url="https://gateway.example.gov",
         environment="test",
     )
 
 
 @pytest.fixture
-def app(settings: Settings) -> Flask:
-    return create_app(settings, {"TESTING": True})
+def app(settings: Settings) -> Iterator[Flask]:
+    """The app of ``settings``, with the test's flows (``flow_files``)."""
+    app = create_app(settings, {"TESTING": True})
+    yield app
+    db_of(app).dispose()
 
 
 @pytest.fixture

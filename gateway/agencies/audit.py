@@ -26,6 +26,7 @@ ACTIONS = (
     "staff.signed_out",
     "staff.sign_in_failed",
     "staff.locked_out",
+    "staff.address_held",
     "webhook.subscribed",
     "webhook.deleted",
     "alert_secret.rotated",

@@ -3,13 +3,16 @@
 With ``REDIS_URL`` each delivery is an rq job on the send queue; without it the job runs in
 a background thread of the web process (so a Twilio webhook or a survey page is never kept
 waiting for an agency's server), and its retries on timers, through
-:func:`gateway.jobs.run_inline`. Every attempt is recorded with its HTTP status or error.
+:func:`gateway.services.queue.run_inline`. Every attempt is recorded with its HTTP status
+or a short error class ("timeout", "connection refused", "tls error", "address not
+allowed"...), never the socket's message. A webhook's URL is checked again before each
+try and the connection pinned to the checked address (:mod:`gateway.services.destinations`).
 
 A pending delivery carries ``next_attempt_at``, when its next try is due. A try first
 claims the delivery by moving that time a lease ahead, so two jobs for the same delivery
 never both send it. A delivery whose job was lost (the process died between the commit
 and the enqueue, or Redis lost the job or its retry) stays overdue: the sweeper
-(:func:`requeue_overdue`, run by :func:`gateway.jobs.sweep`) queues it again once it is
+(:func:`requeue_overdue`, run by :func:`gateway.sending.sweeper.sweep`) queues it again once it is
 ``STALE_PENDING`` late.
 """
 
@@ -24,23 +27,25 @@ from typing import Any
 
 import requests
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from rq import Retry
 
 from channels.base import DeliveryError
 from channels.email import OutgoingEmail
-from gateway import jobs
 from gateway.alerts.rules import (
     DISPATCH_KEY,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     alert_secret,
     sign,
+    survey_completed,
 )
-from gateway.email.invitation import email_sender_of
+from gateway.services import destinations, pinned_http, queue
+from gateway.services.providers import providers_of
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
 from gateway.store.results_models import Delivery, DeliveryAttempt, WebhookSubscription
+from gateway.surveys import events
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +75,33 @@ class AttemptFailed(Exception):
         self.retryable = retryable
 
 
-def _post(url: str, body: str, secret: str, delivery: dict[str, Any]) -> int:
+def _error_class(exc: requests.RequestException) -> str:
+    """A short name for a failed connection: the socket's own message would tell an
+    agency which ports of which hosts answer."""
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls error"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
+    if "refused" in str(exc).lower():
+        return "connection refused"
+    return "connection failed"
+
+
+def _post(
+    url: str, body: str, secret: str, delivery: dict[str, Any], allowlist: Sequence[str]
+) -> int:
+    try:
+        destination = destinations.checked(url, allowlist)
+    except destinations.DestinationRefused as exc:
+        log.warning("delivery %s: destination refused: %s", delivery["id"], exc)
+        raise AttemptFailed("address not allowed", status_code=None, retryable=False) from exc
+    except destinations.NameNotResolved as exc:
+        raise AttemptFailed("name not resolved", status_code=None, retryable=True) from exc
     timestamp = str(int(time.time()))
     data = body.encode("utf-8")
     headers = {
@@ -82,13 +113,9 @@ def _post(url: str, body: str, secret: str, delivery: dict[str, Any]) -> int:
         "X-Gateway-Delivery": str(delivery["id"]),
     }
     try:
-        response = requests.post(
-            url, data=data, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
+        response = pinned_http.post(destination, data, headers, TIMEOUT_SECONDS)
     except requests.RequestException as exc:
-        raise AttemptFailed(
-            f"{type(exc).__name__}: {exc}", status_code=None, retryable=True
-        ) from exc
+        raise AttemptFailed(_error_class(exc), status_code=None, retryable=True) from exc
     if 200 <= response.status_code < 300:
         return response.status_code
     raise AttemptFailed(
@@ -108,7 +135,7 @@ def _email(app: Flask, delivery: dict[str, Any]) -> None:
         to=delivery["target"], subject=subject, text=text, html=f"<pre>{_escape(text)}</pre>"
     )
     try:
-        email_sender_of(app).send(email)
+        providers_of(app).email.send(email)
     except DeliveryError as exc:
         raise AttemptFailed(str(exc), status_code=None, retryable=exc.retryable) from exc
 
@@ -200,42 +227,47 @@ def _give_up(app: Flask, delivery_id: int) -> None:
         )
 
 
-def deliver_job(delivery_id: str) -> Retry | None:
+def deliver(app: Flask, delivery_id: int) -> Retry | None:
     """Try one delivery once; a retryable failure asks rq to run the job again later."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    delivery = _load(app, int(delivery_id))
+    delivery = _load(app, delivery_id)
     if delivery is None:
         return None  # delivered or given up already (a duplicate job)
     try:
         if delivery["kind"] == "webhook":
-            status_code = _post(delivery["target"], delivery["body"], delivery["secret"], delivery)
+            allowlist = app.extensions["settings"].outbound_allowlist
+            status_code = _post(
+                delivery["target"], delivery["body"], delivery["secret"], delivery, allowlist
+            )
         else:
             _email(app, delivery)
             status_code = None
     except AttemptFailed as exc:
-        attempts = _record(app, int(delivery_id), exc.status_code, str(exc), retry=exc.retryable)
+        attempts = _record(app, delivery_id, exc.status_code, str(exc), retry=exc.retryable)
         log.warning("delivery %s attempt %d failed: %s", delivery_id, attempts, exc)
         if exc.retryable and attempts < MAX_ATTEMPTS:
             # The interval after this try (the delivery's count, not this job's: a
             # requeued delivery may be on its third try in a job's first run); the
             # delivery's attempts, not rq, bound the tries.
             return Retry(max=MAX_ATTEMPTS, interval=_interval(attempts))
-        _give_up(app, int(delivery_id))
+        _give_up(app, delivery_id)
         return None
-    _record(app, int(delivery_id), status_code, None, retry=False)
+    _record(app, delivery_id, status_code, None, retry=False)
     return None
 
 
 def enqueue_deliveries(app: Flask, delivery_ids: Sequence[int]) -> None:
     """Queue committed deliveries: rq jobs with Redis, else a background thread each."""
-    app = getattr(app, "_get_current_object", lambda: app)()
-    settings = app.extensions["settings"]
+    app = queue.unproxied(app)
     for delivery_id in delivery_ids:
-        if settings.redis_url:
-            jobs.queue_of(app).enqueue(deliver_job, str(delivery_id), job_timeout=JOB_TIMEOUT)
+        if not queue.in_process(app):
+            queue.queue_of(app).enqueue(
+                queue.DELIVER_JOB, str(delivery_id), job_timeout=JOB_TIMEOUT
+            )
             continue
         thread = threading.Thread(
-            target=jobs.run_inline, args=(app, deliver_job, str(delivery_id)), daemon=True
+            target=queue.run_inline,
+            args=(app, queue.DELIVER_JOB, str(delivery_id)),
+            daemon=True,
         )
         app.extensions.setdefault("delivery_threads", []).append(thread)
         thread.start()
@@ -280,5 +312,7 @@ def wait_for_background(app: Flask, timeout: float = 10.0) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Let :func:`gateway.alerts.rules.survey_completed` queue deliveries through this app."""
+    """Have :func:`gateway.alerts.rules.survey_completed` hear every completed survey, and
+    queue the deliveries it records through this app."""
+    events.on_completed(survey_completed)
     app.extensions[DISPATCH_KEY] = lambda ids: enqueue_deliveries(app, ids)

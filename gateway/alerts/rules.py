@@ -1,7 +1,8 @@
 """Service recovery: when a survey completes, decide what to deliver, and to whom.
 
-:func:`survey_completed` is called by the conversation glue in the same transaction that
-marks the survey completed. It evaluates the flow's ``alerts:`` rules against the answers
+:func:`survey_completed` hears every completed survey (:mod:`gateway.surveys.events`, the
+listener registered by :func:`gateway.alerts.delivery.init_app`), in the same transaction
+that marks it completed. It evaluates the flow's ``alerts:`` rules against the answers
 and records one :class:`~gateway.store.results_models.Delivery` per destination: each
 matching rule's webhook and email, and each of the agency's webhook subscriptions. The
 deliveries are handed to the job queue only once the transaction has committed (a job

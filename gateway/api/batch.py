@@ -16,12 +16,7 @@ from gateway.api.surveys import _idempotency_key
 from gateway.flows.registry import FlowRegistry
 from gateway.http.errors import ApiError
 from gateway.reach import interactions
-from gateway.sending.batch_starts import enqueue_batch
-from gateway.store.batch_models import SurveyBatch
-from gateway.store.db import db_of
-from gateway.store.models import Agency, utcnow
-from gateway.store.sealing import keyed_digest
-from gateway.surveys.batches import (
+from gateway.reach.batches import (
     BatchError,
     create_batch,
     find_batch,
@@ -29,6 +24,11 @@ from gateway.surveys.batches import (
     rows_from_json,
     validate_rows,
 )
+from gateway.sending.batch_starts import enqueue_batch
+from gateway.store.batch_models import SurveyBatch
+from gateway.store.db import db_of
+from gateway.store.models import Agency, utcnow
+from gateway.store.sealing import keyed_digest
 from gateway.surveys.flow_versions import FlowSourceChanged
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ def _rows() -> list[Any]:
     if request.is_json:
         try:
             payload = json.loads(request.get_data())
+        except RecursionError as exc:  # each row's own nesting is checked with the row
+            raise ApiError(
+                422, "invalid_field", "the body nests too deep", {"field": "body"}
+            ) from exc
         except ValueError as exc:
             raise ApiError(
                 400, "invalid_json", f"the request body is not valid JSON: {exc}"

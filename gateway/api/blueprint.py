@@ -1,7 +1,7 @@
 """The agency HTTP API's blueprint (contract section 2), under ``/api/v1``.
 
 Every request is authenticated by its bearer key before any view runs; every error is
-JSON. Views are thin: parse, call :mod:`gateway.surveys.triggers` or the store, serialise.
+JSON. Views are thin: parse, call :mod:`gateway.surveys.creation` or the store, serialise.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from gateway.api import reports as a11_reports
 from gateway.api import webhooks as event_webhooks
 from gateway.api.auth import authenticate
 from gateway.http import errors
+from gateway.http.errors import ApiError
 from gateway.http.rate_limits import limit_api_key
+from gateway.surveys.input_policy import InputRefused, check_fields
 
 #: Request bodies are small JSON documents; anything larger is refused with 413.
 MAX_BODY_BYTES = 64 * 1024
@@ -26,6 +28,11 @@ def _authenticate() -> None:
     request.max_content_length = MAX_BODY_BYTES
     authenticate()
     limit_api_key()
+    try:  # every query value and path part, once, before any view reads one
+        check_fields(request.args.items(multi=True))
+        check_fields((name, str(value)) for name, value in (request.view_args or {}).items())
+    except InputRefused as exc:
+        raise ApiError(422, "invalid_field", exc.message, {"field": exc.field}) from exc
 
 
 errors.register(bp)

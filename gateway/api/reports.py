@@ -19,6 +19,7 @@ from gateway.reports.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalQuart
 from gateway.reports.queries import resolve_flow
 from gateway.reports.report import a11_report, likert_csv, submission_csv
 from gateway.store.db import db_of
+from gateway.surveys.input_policy import InputRefused, whole_number
 
 bp = Blueprint("reports", __name__)
 
@@ -31,9 +32,11 @@ def _integer(name: str, low: int, high: int, example: str) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         raise _bad(name, f"{name} is required, e.g. {name}={example}")
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise _bad(name, f"{name} must be a whole number from {low} to {high}, not {raw!r}")
-    return int(raw)
+    try:
+        return whole_number(raw, name, low, high)
+    except InputRefused as exc:
+        message = f"{name} must be a whole number from {low} to {high}, not {raw!r}"
+        raise _bad(name, message) from exc
 
 
 def _quarter() -> FiscalQuarter:

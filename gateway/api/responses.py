@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import hmac
 import io
 import json
 from collections.abc import Iterator
@@ -20,12 +21,21 @@ from gateway.api.auth import current_agency
 from gateway.exports import floip_api
 from gateway.exports.csv_rows import survey_csv_rows
 from gateway.exports.filters import extra_clauses
+from gateway.exports.streams import started
 from gateway.flows.model import CHANNELS, Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.http.errors import ApiError
 from gateway.store.db import Database, db_of
 from gateway.store.models import SURVEY_STATUSES, Agency, FlowVersion, Survey
+from gateway.store.sealing import keyed_digest
 from gateway.surveys.flow_versions import flow_for_version
+from gateway.surveys.input_policy import (
+    MAX_QUERY_VALUE,
+    InputRefused,
+    check_datetime,
+    check_text,
+    whole_number,
+)
 from gateway.surveys.serializers import survey_json
 
 bp = Blueprint("responses", __name__)
@@ -67,7 +77,10 @@ def _time(name: str) -> datetime | None:
     except ValueError as exc:
         message = f"{name} {raw!r} is not an ISO-8601 date (2026-01-31) or date and time"
         raise _bad(name, message) from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return check_datetime(value, name)
+    except InputRefused as exc:
+        raise _bad(name, exc.message) from exc
 
 
 def _filters() -> Filters:
@@ -81,29 +94,42 @@ def _filters() -> Filters:
 
 
 def _limit() -> int:
-    raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise _bad("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
+    try:
+        return whole_number(request.args.get("limit", str(DEFAULT_LIMIT)), "limit", 1, MAX_LIMIT)
+    except InputRefused as exc:
+        raise _bad("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}") from exc
+
+
+def _cursor_mac(created_at: str, survey_id: str) -> str:
+    # Keyed, so that only a cursor this API made reads as one (docs/api.md).
+    return keyed_digest(json.dumps(["cursor", created_at, survey_id]).encode())[:32]
 
 
 def encode_cursor(survey: Survey) -> str:
-    position = [survey.created_at.isoformat(), survey.id]
+    """The opaque, signed position after ``survey`` (its creation time and id)."""
+    created_at = survey.created_at.isoformat()
+    position = [created_at, survey.id, _cursor_mac(created_at, survey.id)]
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 
 def decode_cursor(raw: str) -> tuple[datetime, str]:
-    """The (created_at, id) a cursor points after; 400 naming ``cursor`` when it is not one."""
+    """The (created_at, id) a cursor points after; 400 naming ``cursor`` when it is not one
+    this API returned (unsigned, altered or malformed)."""
     try:
         data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        created_at, survey_id = data
-        when = datetime.fromisoformat(created_at)
-        if when.tzinfo is None or not isinstance(survey_id, str):
+        created_at, survey_id, mac = data
+        if not all(isinstance(part, str) for part in data):
             raise ValueError(raw)
+        if not hmac.compare_digest(mac.encode(), _cursor_mac(created_at, survey_id).encode()):
+            raise ValueError(raw)
+        when = datetime.fromisoformat(created_at)
+        if when.tzinfo is None:
+            raise ValueError(raw)
+        check_text(survey_id, "cursor", MAX_QUERY_VALUE)
+        return check_datetime(when, "cursor"), survey_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         message = "cursor is not one this API returned; pass next_cursor unchanged"
         raise _bad("cursor", message) from exc
-    return when.astimezone(UTC), survey_id
 
 
 def _query(agency: Agency, filters: Filters) -> sa.Select[Survey]:
@@ -191,7 +217,7 @@ def _csv(agency: Agency, filters: Filters) -> Response:
     rows = survey_csv_rows(database, _query(agency, filters), context, questions)
     filename = f"{filters.flow}-responses.csv"
     return Response(
-        _csv_lines(header, rows),
+        started(_csv_lines(header, rows)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

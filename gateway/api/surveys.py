@@ -11,27 +11,26 @@ from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, selectinload
 
-from gateway import jobs
 from gateway.api.auth import current_agency
 from gateway.flows.registry import FlowRegistry
 from gateway.http.errors import ApiError
 from gateway.reach import attempts, interactions
 from gateway.reach.quotas import QuotaCounter
+from gateway.services import queue
 from gateway.store.db import db_of
 from gateway.store.models import Agency, Survey, new_survey_id, utcnow
-from gateway.surveys.flow_versions import FlowSourceChanged, flow_source, record_flow_version
-from gateway.surveys.serializers import survey_json
-from gateway.surveys.triggers import (
+from gateway.surveys.creation import (
     MAX_IDEMPOTENCY_KEY,
-    InvalidContact,
     Replayed,
-    TriggerError,
     check_replay,
     create_survey,
     find_idempotent,
     request_hash,
-    validate_trigger,
 )
+from gateway.surveys.flow_versions import FlowSourceChanged, flow_source, record_flow_version
+from gateway.surveys.input_policy import InputRefused, read_json
+from gateway.surveys.serializers import survey_json
+from gateway.surveys.trigger_requests import InvalidContact, TriggerError, validate_trigger
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +50,20 @@ def _registry() -> FlowRegistry:
 
 
 def json_body() -> Any:
-    """The request's JSON body: 415 when not declared JSON, 400 when it does not parse."""
+    """The request's JSON body: 415 when not declared JSON, 400 when it does not parse,
+    422 naming the field when :mod:`gateway.surveys.input_policy` refuses a value."""
     if not request.is_json:
         raise ApiError(
             415,
             "unsupported_media_type",
             "send the body as JSON with Content-Type: application/json",
         )
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise ApiError(400, "invalid_json", "the request body is not valid JSON")
-    return payload
+    try:
+        return read_json(request.get_data())
+    except InputRefused as exc:
+        raise ApiError(422, "invalid_field", exc.message, {"field": exc.field}) from exc
+    except ValueError as exc:
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from exc
 
 
 def _idempotency_key() -> str | None:
@@ -165,9 +167,13 @@ def create() -> ResponseReturnValue:
 
     with database.session() as session:
         survey = _reload(session, agency, survey_id)
+        # The answer is the survey as accepted, read before it is handed on: without Redis
+        # the first contact is made inside _enqueue, on a session of its own, and the
+        # answer would otherwise mix this session's survey with that contact's attempts.
+        accepted = _accepted(session, survey, replayed=False)
         if survey.status in ("queued", "scheduled"):
             _enqueue(session, survey)
-        return _accepted(session, survey, replayed=False)
+        return accepted
 
 
 def _reload(session: Session, agency: Agency, survey_id: str) -> Survey:
@@ -185,7 +191,7 @@ def _enqueue(session: Session, survey: Survey) -> None:
     is still accepted.
     """
     try:
-        jobs.enqueue_start(current_app, survey.id, survey.send_at)
+        queue.enqueue_start(current_app, survey.id, survey.send_at)
     except RedisError:
         log.warning(
             "survey %s not queued (Redis unavailable); the sweeper will start it", survey.id

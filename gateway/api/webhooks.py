@@ -22,16 +22,21 @@ from sqlalchemy.orm import selectinload
 from gateway.agencies import audit
 from gateway.alerts.rules import alert_secret
 from gateway.api.auth import current_agency
-from gateway.flows.results import LOCAL_HOSTS
 from gateway.http.errors import ApiError
+from gateway.services import destinations
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
 from gateway.store.results_models import WEBHOOK_EVENTS, Delivery, WebhookSubscription
+from gateway.surveys.input_policy import MAX_URL, InputRefused, read_json, whole_number
 from gateway.surveys.serializers import timestamp
 
 bp = Blueprint("webhooks", __name__)
 
 MAX_SUBSCRIPTIONS = 10
+#: The fields a subscription body may have.
+FIELDS = ("url", "events")
+#: The largest id a 64-bit column holds: ``before=`` beyond it names no delivery.
+MAX_ID = 2**63 - 1
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -50,20 +55,49 @@ def _subscription_json(sub: WebhookSubscription) -> dict[str, Any]:
 
 
 def _parse_body() -> tuple[str, list[str]]:
-    body = request.get_json(silent=True)
+    body = None
+    if request.is_json:
+        try:
+            body = read_json(request.get_data())
+        except InputRefused as exc:
+            raise _invalid(exc.field, exc.message) from exc
+        except ValueError:
+            body = None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", 'send a JSON object: {"url": ..., "events": [...]}')
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        raise _invalid(unknown[0], f"unknown field {unknown[0]!r}; fields are {', '.join(FIELDS)}")
     url = body.get("url")
     if not isinstance(url, str) or not url:
         raise _invalid("url", "url is required: the https:// address to post events to")
-    parts = urlsplit(url)
-    local = parts.hostname in LOCAL_HOSTS
-    if not parts.hostname or not (parts.scheme == "https" or (local and parts.scheme == "http")):
-        raise _invalid("url", "url must be an https:// URL (http:// only for localhost)")
+    if len(url) > MAX_URL:
+        raise _invalid("url", f"url is longer than {MAX_URL} characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- a port out of range raises here, not at delivery
+    except ValueError as exc:
+        raise _invalid("url", "url is not a URL") from exc
+    if not parts.hostname:
+        raise _invalid("url", "url must be an https:// URL")
+    _check_destination(url)
     events = body.get("events", ["survey.completed"])
     if not isinstance(events, list) or not events or any(e not in WEBHOOK_EVENTS for e in events):
         raise _invalid("events", f"events must be a non-empty list of {', '.join(WEBHOOK_EVENTS)}")
     return url, list(dict.fromkeys(events))
+
+
+def _check_destination(url: str) -> None:
+    """Refuse a URL the deliveries could not be sent to: not https, or a host that is
+    (or now resolves to) a loopback, private or link-local address. A name that does not
+    resolve yet is kept: every delivery checks the address again."""
+    allowlist = current_app.extensions["settings"].outbound_allowlist
+    try:
+        destinations.checked(url, allowlist)
+    except destinations.DestinationRefused as exc:
+        raise _invalid("url", f"url {exc}") from exc
+    except destinations.NameNotResolved:
+        return
 
 
 @bp.post("/webhooks")
@@ -149,23 +183,20 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
 @bp.get("/webhooks/deliveries")
 def deliveries() -> ResponseReturnValue:
     agency = current_agency()
-    raw_limit = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise ApiError(
-            400,
-            "invalid_parameter",
-            f"limit must be a whole number from 1 to {MAX_LIMIT}",
-            {"field": "limit"},
-        )
-    limit = int(raw_limit)
+    try:
+        limit = whole_number(request.args.get("limit", str(DEFAULT_LIMIT)), "limit", 1, MAX_LIMIT)
+    except InputRefused as exc:
+        raise ApiError(400, "invalid_parameter", exc.message, {"field": "limit"}) from exc
     query = sa.select(Delivery).where(Delivery.agency_id == agency.id)
     before = request.args.get("before")
     if before is not None:
-        if not before.isdigit():
+        try:
+            before_id = whole_number(before, "before", 0, MAX_ID)
+        except InputRefused as exc:
             raise ApiError(
                 400, "invalid_parameter", "before must be a delivery id", {"field": "before"}
-            )
-        query = query.where(Delivery.id < int(before))
+            ) from exc
+        query = query.where(Delivery.id < before_id)
     query = (
         query.options(selectinload(Delivery.attempt_log))
         .order_by(Delivery.id.desc())

@@ -22,9 +22,12 @@ from gateway.agencies.keys import (
     list_api_keys,
     revoke_api_key,
 )
+from gateway.flows.reader import AGENCY
 from gateway.store.db import Database
 from gateway.store.models import utcnow
 
+#: The longest slug the store keeps.
+MAX_SLUG = 64
 SLUG_HELP = "Slug of the agency, as written in its flow files' `agency:` field."
 
 
@@ -46,8 +49,18 @@ def store_session() -> Iterator[Session]:
         database.dispose()
 
 
+def _flow_slug(_ctx: click.Context, _param: click.Parameter, slug: str) -> str:
+    """``slug`` when a flow file could name it (the rule of a flow's ``agency:`` field)."""
+    if not AGENCY.fullmatch(slug) or len(slug) > MAX_SLUG:
+        raise click.BadParameter(
+            f"{slug!r} is no agency a flow could name: use lowercase letters, digits and "
+            f"hyphens, starting with a letter or digit, at most {MAX_SLUG} characters"
+        )
+    return slug
+
+
 @keys_group.command("create")
-@click.option("--agency", "slug", required=True, help=SLUG_HELP)
+@click.option("--agency", "slug", required=True, help=SLUG_HELP, callback=_flow_slug)
 @click.option("--label", default=None, help="What the key is for, shown in listings.")
 @click.option("--name", default=None, help="The agency's full name (default: the slug).")
 @click.option("--help-contact", default=None, help="Who respondents may contact, for HELP.")

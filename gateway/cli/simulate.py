@@ -56,7 +56,12 @@ def _describe(expect: Expect) -> str:
     elif expect.single_key:
         hint = f"press a key: {' '.join(expect.keys)}"
     elif expect.multiple:
-        hint = f"press keys {' '.join(expect.keys)}, then #"
+        # A caller presses several keys, then #: one line is that whole sequence, one
+        # digit a key, no spaces ("13#" is 1 and 3).
+        hint = f"press any of {' '.join(expect.keys)}, all on one line, then #"
+        if len(expect.keys) > 1:
+            first, second = expect.keys[:2]
+            hint += f": {first}{second}# is {first} and {second}"
     else:
         hint = "enter digits, then #"
     if expect.skip_key:

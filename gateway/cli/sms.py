@@ -7,6 +7,7 @@ TwiML reply is printed as plain text.
 
 from __future__ import annotations
 
+import os
 import secrets
 import urllib.error
 import urllib.parse
@@ -31,8 +32,9 @@ def sms_group() -> None:
 @click.option("--to", default=None, help="The gateway's number (default: TWILIO_PHONE_NUMBER).")
 @click.option(
     "--url",
-    default="http://127.0.0.1:5000",
-    show_default=True,
+    # The address `gateway run` listens on by default: it too reads PORT.
+    default=lambda: f"http://127.0.0.1:{os.environ.get('PORT') or 5000}",
+    show_default="http://127.0.0.1:$PORT, PORT 5000 when unset",
     help="Where the gateway listens.",
 )
 @click.argument("body")

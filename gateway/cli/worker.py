@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from gateway import jobs
 from gateway.app import create_app, settings_of
+from gateway.sending.worker import run_worker
+from gateway.services import queue
 from gateway.store.db import db_of
 
 
@@ -24,10 +25,10 @@ def worker_command(burst: bool) -> None:
             "REDIS_URL is not set. Set it to the Redis the web app uses "
             "(without it, jobs run inside the web process and no worker is needed)."
         )
-    queues = ", ".join(jobs.queue_name(settings, purpose) for purpose in jobs.QUEUES)
+    queues = ", ".join(queue.queue_name(settings, purpose) for purpose in queue.QUEUES)
     click.echo(f"gateway worker: queues {queues} on {settings.redis_url.split('@')[-1]}", err=True)
     try:
-        jobs.run_worker(app, burst=burst)
+        run_worker(app, burst=burst)
     finally:
-        jobs.redis_of(app).close()
+        queue.redis_of(app).close()
         db_of(app).dispose()

@@ -1,31 +1,30 @@
-"""Staff sign-in for the dashboard: password check, the signed session cookie, CSRF.
+"""Staff sign-in for the dashboard: password check and CSRF.
 
-A signed-in session holds the staff member's id; each request reloads the member and
-their agency, so a deleted account is signed out at once. Every POST carries the
-session's CSRF token in a hidden field.
+The session itself (what it holds, when it ends) is :mod:`gateway.dashboard.sessions`.
+Every POST carries the session's CSRF token in a hidden field.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, g, session
+from flask import abort, g, has_request_context, request, session
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.agencies import audit
+from gateway.dashboard import throttle
 from gateway.dashboard.roles import check_role
 from gateway.store.models import Agency, utcnow
 from gateway.store.results_models import StaffMember
 
 MIN_PASSWORD_LENGTH = 12
-#: Failed sign-ins in a row that lock an account, and for how long.
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = timedelta(minutes=15)
-SESSION_KEY = "dashboard_staff"
+#: Failed sign-ins in a row (of one account from one address) before they are held, and
+#: for how long (:mod:`gateway.dashboard.throttle`).
+MAX_FAILED_SIGN_INS = throttle.MAX_FAILED_SIGN_INS
+LOCKOUT = throttle.LOCKOUT
 CSRF_KEY = "dashboard_csrf"
 # Checked when the email is unknown, so that a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
@@ -62,51 +61,45 @@ def create_staff(
     return member
 
 
-def authenticate(session: Session, email: str, password: str) -> StaffMember | None:
+def authenticate(
+    session: Session, email: str, password: str, address: str | None = None
+) -> StaffMember | None:
     """The staff member with this email and password, or None (same time either way).
 
-    Every attempt is recorded in the audit log. After :data:`MAX_FAILED_SIGN_INS` failures
-    in a row the account is locked for :data:`LOCKOUT`: even the right password is refused
-    until then, so a password cannot be guessed faster than five tries a quarter hour.
+    Every attempt is recorded in the audit log. Failures are throttled by account and
+    address (:mod:`gateway.dashboard.throttle`): after five in a row from one address that
+    address is refused for the account for 15 minutes, even with the right password,
+    while the staff member's own address still signs in.
     """
-    address = email.strip().lower()
-    member = session.scalars(sa.select(StaffMember).where(StaffMember.email == address)).first()
-    actor = audit.staff_actor(address)
-    if member is None:
-        check_password_hash(_DUMMY_HASH, password)
-        audit.record(session, "staff.sign_in_failed", actor=actor, agency_id=None)
-        return None
+    if address is None and has_request_context():
+        address = request.remote_addr
+    email = email.strip().lower()
+    member = session.scalars(sa.select(StaffMember).where(StaffMember.email == email)).first()
+    actor = audit.staff_actor(email)
+    agency_id = member.agency_id if member is not None else None
     now = utcnow()
-    locked = member.locked_until is not None and now < member.locked_until
-    if not check_password_hash(member.password_hash, password) or locked:
-        if not locked:
-            member.failed_sign_ins += 1
-            if member.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-                member.locked_until = now + LOCKOUT
-                member.failed_sign_ins = 0
-                audit.record(session, "staff.locked_out", actor=actor, agency_id=member.agency_id)
-        audit.record(session, "staff.sign_in_failed", actor=actor, agency_id=member.agency_id)
+    if throttle.held(session, email, address, now):
+        check_password_hash(_DUMMY_HASH, password)  # as long as any other answer
+        audit.record(session, "staff.sign_in_failed", actor=actor, agency_id=agency_id)
         return None
+    locked = member is not None and member.locked_until is not None and now < member.locked_until
+    if member is None or locked or not check_password_hash(member.password_hash, password):
+        if member is None:
+            check_password_hash(_DUMMY_HASH, password)
+        else:
+            member.failed_sign_ins += 1
+        pair_held, address_held = throttle.failed(session, email, address, now)
+        if pair_held:
+            audit.record(session, "staff.locked_out", actor=actor, agency_id=agency_id)
+        if address_held:
+            audit.record(session, "staff.address_held", actor=actor, agency_id=agency_id)
+        audit.record(session, "staff.sign_in_failed", actor=actor, agency_id=agency_id)
+        return None
+    throttle.succeeded(session, email, address)
     member.failed_sign_ins = 0
-    member.locked_until = None
     member.last_login_at = now
     audit.record(session, "staff.signed_in", actor=actor, agency_id=member.agency_id)
     return member
-
-
-def sign_in(member: StaffMember) -> None:
-    session.clear()  # a fresh session: nothing from before sign-in carries over
-    session[SESSION_KEY] = member.id
-    session[CSRF_KEY] = secrets.token_urlsafe(32)
-
-
-def sign_out() -> None:
-    session.clear()
-
-
-def signed_in_id() -> int | None:
-    value = session.get(SESSION_KEY)
-    return value if isinstance(value, int) else None
 
 
 def csrf_token() -> str:

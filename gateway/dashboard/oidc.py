@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from config.settings import Settings
 from gateway.agencies import audit
-from gateway.dashboard import auth
+from gateway.dashboard import sessions
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
 from gateway.store.results_models import StaffMember
@@ -91,7 +91,7 @@ def callback() -> ResponseReturnValue:
             abort(403, f"There is no usable dashboard account for {email}; ask your agency.")
         member.last_login_at = utcnow()
         audit.record(session, "staff.signed_in", actor=actor, agency_id=member.agency_id)
-        auth.sign_in(member)
+        sessions.sign_in(member)
     return redirect(url_for("dashboard.index"))
 
 

@@ -3,6 +3,8 @@ its comments and the alert deliveries. Every query is scoped to the signed-in ag
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -19,11 +21,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import selectinload
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
 from gateway.agencies import audit
-from gateway.dashboard import auth, oidc, queries, roles
+from gateway.dashboard import auth, oidc, queries, roles, sessions
 from gateway.dashboard.charts import bar_chart
 from gateway.flows.model import CHANNELS, Flow
 from gateway.flows.registry import FlowRegistry
@@ -32,6 +35,7 @@ from gateway.reports.queries import resolve_flow
 from gateway.store.db import db_of
 from gateway.store.models import Agency, FlowVersion
 from gateway.store.results_models import Delivery, StaffMember
+from gateway.surveys.input_policy import InputRefused, check_date, check_fields, whole_number
 
 bp = Blueprint(
     "dashboard",
@@ -43,22 +47,34 @@ bp = Blueprint(
 
 PUBLIC_ENDPOINTS = ("dashboard.login", "dashboard.static")
 DELIVERIES_SHOWN = 100
+#: How long one statement of a dashboard page may run on PostgreSQL.
+QUERY_TIMEOUT_MS = 15_000
+#: PostgreSQL's SQLSTATE for a statement cancelled by its timeout.
+QUERY_CANCELED = "57014"
+#: The last page of comments one may ask for (a million comments at fifty a page).
+MAX_PAGE = 20_000
 
 
 @bp.before_request
 def _require_staff() -> ResponseReturnValue | None:
+    try:  # every query, form and path value, once, before any view or query reads one
+        check_fields(request.args.items(multi=True))
+        check_fields(request.form.items(multi=True))
+        check_fields((name, str(value)) for name, value in (request.view_args or {}).items())
+    except InputRefused as exc:
+        abort(400, f"This page cannot be shown: {exc.message}.")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    staff_id = auth.signed_in_id()
+    staff_id = sessions.signed_in_id()
     if staff_id is not None:
         with db_of(current_app).session() as session:
             member = session.get(StaffMember, staff_id)
-            if member is not None:
+            if member is not None and sessions.still_valid(member):
                 agency = session.get(Agency, member.agency_id)
                 session.expunge_all()
                 g.staff, g.agency = member, agency
     if getattr(g, "staff", None) is None:
-        auth.sign_out()
+        sessions.sign_out()
         return redirect(url_for("dashboard.login", next=request.full_path))
     if not roles.may_open(g.staff.role, request.endpoint):
         abort(403, "Your role does not include this page; ask an administrator of your agency.")
@@ -97,12 +113,12 @@ def login() -> ResponseReturnValue:
         with db_of(current_app).session() as session:
             member = auth.authenticate(session, email, password)
             if member is not None:
-                auth.sign_in(member)
+                sessions.sign_in(member)
                 return redirect(_safe_next(request.args.get("next")))
         error = (
             "The email or password is incorrect. After "
-            f"{auth.MAX_FAILED_SIGN_INS} failed attempts in a row an account is locked "
-            f"for {auth.LOCKOUT.seconds // 60} minutes."
+            f"{auth.MAX_FAILED_SIGN_INS} failed attempts in a row, sign-in from this "
+            f"address is held for {auth.LOCKOUT.seconds // 60} minutes."
         )
         status = 401
     return render_template("dashboard/login.html", error=error, title="Sign in"), status
@@ -118,14 +134,37 @@ def _safe_next(target: str | None) -> str:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     with db_of(current_app).session() as session:
+        member = session.get(StaffMember, auth.current_staff().id)
+        if member is not None:
+            sessions.end_all(member)  # a copy of this cookie is refused from now on
         audit.record(
             session,
             "staff.signed_out",
             actor=audit.staff_actor(auth.current_staff().email),
             agency_id=_agency().id,
         )
-    auth.sign_out()
+    sessions.sign_out()
     return redirect(url_for("dashboard.login"))
+
+
+@contextmanager
+def _reading() -> Iterator[Session]:
+    """A session for a page's figures; on PostgreSQL each statement gets at most
+    :data:`QUERY_TIMEOUT_MS`, so no page holds a worker thread for minutes."""
+    database = db_of(current_app)
+    try:
+        with database.session() as session:
+            if not database.is_sqlite:  # SET takes no bound parameters; the value is ours
+                session.execute(sa.text(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}"))
+            yield session
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        abort(
+            503,
+            "The figures for this page took too long to compute. Narrow the dates or the "
+            "filters, then try again.",
+        )
 
 
 def _agency() -> Agency:
@@ -136,7 +175,7 @@ def _agency() -> Agency:
 def _flow(flow_id: str) -> Flow:
     """The signed-in agency's flow; another agency's or an unknown one is 404."""
     registry: FlowRegistry = current_app.extensions["flows"]
-    with db_of(current_app).session() as session:
+    with _reading() as session:
         flow = resolve_flow(registry, session, _agency().slug, flow_id)
     if flow is None:
         abort(404, f"There is no flow {flow_id!r} for your agency.")
@@ -148,7 +187,7 @@ def index() -> ResponseReturnValue:
     agency = _agency()
     registry: FlowRegistry = current_app.extensions["flows"]
     flows = {f.id: f for f in registry.flows.values() if f.agency == agency.slug}
-    with db_of(current_app).session() as session:
+    with _reading() as session:
         older = session.scalars(
             sa.select(FlowVersion.flow_id)
             .where(FlowVersion.agency_slug == agency.slug)
@@ -166,8 +205,8 @@ def _date(name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
+        return check_date(date.fromisoformat(raw), name)
+    except ValueError:  # InputRefused included: a year no survey was or will be taken in
         abort(400, f"The {name} date {raw!r} is not a date such as 2026-10-01.")
 
 
@@ -180,7 +219,7 @@ def _filters(agency_id: int, flow_id: str) -> tuple[queries.Filters, dict[str, s
     start, end = _date("from"), _date("to")
     shown = request.args.to_dict()
     if start is None and end is None:
-        with db_of(current_app).session() as session:
+        with _reading() as session:
             end = queries.latest_day(session, agency_id, flow_id)
         if end is not None:
             start = end - timedelta(days=DEFAULT_DAYS - 1)
@@ -204,7 +243,7 @@ def flow_page(flow_id: str) -> ResponseReturnValue:
     agency = _agency()
     filters, shown = _filters(agency.id, flow.id)
     clauses = queries.filter_clauses(agency.id, flow.id, filters)
-    with db_of(current_app).session() as session:
+    with _reading() as session:
         cells = queries.activity(session, clauses)
         counts = queries.closed_answer_counts(session, flow, clauses, filters)
         breakdowns = queries.breakdowns(session, flow, clauses, filters)
@@ -258,9 +297,12 @@ def comments_page(flow_id: str) -> ResponseReturnValue:
     filters, shown = _filters(_agency().id, flow.id)
     search = request.args.get("q", "").strip() or None
     raw_page = request.args.get("page", "0")
-    page = int(raw_page) if raw_page.isdigit() else 0
+    try:
+        page = whole_number(raw_page, "page", 0, MAX_PAGE)
+    except InputRefused:
+        abort(400, f"The page must be a whole number from 0 to {MAX_PAGE}.")
     clauses = queries.filter_clauses(_agency().id, flow.id, filters)
-    with db_of(current_app).session() as session:
+    with _reading() as session:
         rows, more = queries.comments(session, flow, clauses, search, page)
         choices = queries.filter_choices(session, _agency().id, flow.id, filters)
     return render_template(
@@ -279,7 +321,7 @@ def comments_page(flow_id: str) -> ResponseReturnValue:
 
 @bp.get("/deliveries")
 def deliveries_page() -> ResponseReturnValue:
-    with db_of(current_app).session() as session:
+    with _reading() as session:
         rows = list(
             session.scalars(
                 sa.select(Delivery)

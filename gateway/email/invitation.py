@@ -10,25 +10,26 @@ marks the survey ``failed`` with the reason.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request
+from flask import Flask
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from channels.base import DeliveryError
-from channels.email import EmailSender, OutgoingEmail, email_sender
+from channels.email import OutgoingEmail
 from config.settings import Settings
 from gateway.engine.engine import new_state
-from gateway.engine.render import format_date, pick_text, pra_notice, render_question, render_text
 from gateway.engine.types import Event, SessionState
 from gateway.flows.model import Flow, Question
+from gateway.flows.render import format_date, pick_text, pra_notice, render_question, render_text
+from gateway.services.providers import providers_of
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey, utcnow
-from gateway.surveys.conversation import apply_event, is_hash_opted_out, survey_flow
-from gateway.surveys.links import LinkSigner
+from gateway.surveys.lifecycle import apply_event, survey_flow
+from gateway.surveys.links import LinkSigner, base_url, links_of, survey_url
+from gateway.surveys.opt_outs import is_hash_opted_out
 from gateway.web.pages import strings
 
 log = logging.getLogger(__name__)
@@ -52,30 +53,6 @@ CLAIMED = "claimed"
 class AnswerLink:
     label: str
     url: str
-
-
-def base_url(settings: Settings) -> str:
-    """The origin links point at: ``PUBLIC_BASE_URL``, else the current request's."""
-    if settings.public_base_url:
-        return settings.public_base_url
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    log.warning("PUBLIC_BASE_URL is not set: email links point at http://127.0.0.1:5000")
-    return "http://127.0.0.1:5000"
-
-
-def survey_url(links: LinkSigner, base: str, survey: Survey) -> str:
-    return f"{base}/s/{links.make('survey', survey.id, survey.expires_at)}"
-
-
-def survey_link_of(app: Flask) -> Callable[[Survey], str]:
-    """Makes a survey's web link as the email does (:func:`survey_url`), for the text that
-    hands an SMS survey off to the web pages."""
-
-    def link(survey: Survey) -> str:
-        return survey_url(links_of(app), base_url(app.extensions["settings"]), survey)
-
-    return link
 
 
 def unsubscribe_url(links: LinkSigner, base: str, survey: Survey) -> str:
@@ -164,24 +141,6 @@ def compose_invitation(
     )
 
 
-def email_sender_of(app: Flask) -> EmailSender:
-    """SMTP when ``SMTP_URL`` is set, otherwise simulated delivery (built once per app)."""
-    sender: EmailSender | None = app.extensions.get("email_sender")
-    if sender is None:
-        settings: Settings = app.extensions["settings"]
-        sender = email_sender(settings.smtp_url, settings.email_from)
-        app.extensions["email_sender"] = sender
-    return sender
-
-
-def links_of(app: Flask) -> LinkSigner:
-    signer: LinkSigner | None = app.extensions.get("web_links")
-    if signer is None:
-        signer = LinkSigner(app.extensions["settings"].secret_key)
-        app.extensions["web_links"] = signer
-    return signer
-
-
 def send_invitation(app: Flask, survey_id: str, *, max_attempts: int) -> bool:
     """Start an email survey and send its email; True when a failed send is to be retried.
 
@@ -244,7 +203,7 @@ def send_invitation(app: Flask, survey_id: str, *, max_attempts: int) -> bool:
         attempts = message.attempts
     # The session is closed: a slow SMTP server holds no database row or connection.
     try:
-        result = email_sender_of(app).send(email)
+        result = providers_of(app).email.send(email)
     except DeliveryError as exc:
         return _record_failure(app, survey_id, message_id, exc, retry=attempts < max_attempts)
     with database.session() as session:

@@ -30,17 +30,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from gateway.engine.catalog import catalog
 from gateway.engine.parsing import Parsed, parse_keypad, parse_sms, parse_web
-from gateway.engine.render import (
-    DEFAULT_MAX_SECONDS,
-    pra_notice,
-    render_question,
-    render_text,
-)
 from gateway.engine.types import (
     LINK_PLACEHOLDER,
-    AnswerValue,
     Event,
     Expect,
     ExpectKind,
@@ -50,7 +42,15 @@ from gateway.engine.types import (
     SessionState,
     StepResult,
 )
+from gateway.flows.answers import AnswerValue
+from gateway.flows.catalog import catalog
 from gateway.flows.model import Flow, Question
+from gateway.flows.render import (
+    DEFAULT_MAX_SECONDS,
+    pra_notice,
+    render_question,
+    render_text,
+)
 
 SKIP_KEY = "*"
 Outcome = Literal["answered", "skipped", "unanswered"]

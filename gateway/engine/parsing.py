@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from gateway.engine.catalog import catalog
-from gateway.engine.types import AnswerValue
+from gateway.flows.answers import AnswerValue
+from gateway.flows.catalog import catalog
 from gateway.flows.model import Question
 
 ParseProblem = str  # "empty", "unclear", "out_of_range", "too_long"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gateway.flows.answers import AnswerValue
+
 EventKind = Literal[
     "start",  # begin the survey: notice, intro, first question
     "text",  # a typed reply (SMS, or a web form value)
@@ -21,11 +23,6 @@ EventKind = Literal[
 
 Phase = Literal["new", "language", "question", "done"]
 Status = Literal["active", "completed", "expired"]
-
-# An answer value as stored and as compared in `when`: int for rating and number,
-# "yes"/"no" for yesno, the option value (or a list of values) for choice, str for text,
-# None for unanswered.
-AnswerValue = int | str | list[str] | None
 
 
 @dataclass(frozen=True)

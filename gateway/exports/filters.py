@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from gateway.http.errors import ApiError
 from gateway.store.models import FlowVersion, Survey
+from gateway.surveys.input_policy import InputRefused, whole_number
 
 CONTEXT_PREFIX = "context."
 CONTEXT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -25,11 +26,14 @@ def extra_clauses(args: Mapping[str, str]) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     version = args.get("version")
     if version is not None:
-        if not version.isdigit() or int(version) < 1:
-            raise _bad("version", f"version must be a positive whole number, not {version!r}")
+        try:
+            number = whole_number(version, "version", 1)
+        except InputRefused as exc:
+            message = f"version must be a positive whole number, not {version!r}"
+            raise _bad("version", message) from exc
         clauses.append(
             Survey.flow_version_id.in_(
-                sa.select(FlowVersion.id).where(FlowVersion.version == int(version))
+                sa.select(FlowVersion.id).where(FlowVersion.version == number)
             )
         )
     language = args.get("language")

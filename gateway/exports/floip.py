@@ -163,10 +163,11 @@ def rows(database: Database, surveys: sa.Select[Any], secret_key: str) -> Iterat
         .order_by(Answer.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
-    yield "["
     first = True
     chunk: list[str] = []
     with database.session() as session:
+        result = session.execute(query)  # before the first byte: a failure here is answered
+        yield "["
         for (
             when,
             row_id,
@@ -177,7 +178,7 @@ def rows(database: Database, surveys: sa.Select[Any], secret_key: str) -> Iterat
             channel,
             language,
             version,
-        ) in session.execute(query):
+        ) in result:
             metadata = {
                 "session_id": survey_id,
                 "channel": channel,

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from config.settings import Settings
 from gateway.exports import floip
+from gateway.exports.streams import started
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.http.errors import ApiError
@@ -62,7 +63,8 @@ def respond(agency: Agency, surveys: sa.Select[Any], fmt: str) -> ResponseReturn
     database = db_of(current_app)
     if fmt == "floip-data":
         return Response(
-            floip.rows(database, surveys, settings.secret_key), mimetype="application/json"
+            started(floip.rows(database, surveys, settings.secret_key)),
+            mimetype="application/json",
         )
     with database.session() as session:
         created, modified = floip.version_times(session, agency.slug, flow_id)

@@ -4,7 +4,8 @@ The YAML is composed into nodes (which keep their line and column) and walked he
 every problem is reported at the node that causes it, and all of them in one pass. A file
 loads whole or not at all: ``LoadResult.flow`` is None as soon as there is one error.
 The field-by-field checks are :class:`gateway.flows.reader.FlowReader`'s; this module
-adds what needs the whole, valid flow (the answer instructions the engine renders).
+adds what needs the whole, valid flow (the answer instructions of
+:mod:`gateway.flows.render`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from gateway.engine.render import render_question
 from gateway.flows.errors import FlowError
 from gateway.flows.model import Flow
 from gateway.flows.reader import FlowReader
+from gateway.flows.render import render_question
 from gateway.flows.segments import sms_segments
 
 #: More answerable questions than this exceeds A-11's post-transaction burden limit.

@@ -11,13 +11,7 @@ from datetime import date, datetime, timedelta
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from channels.sms import (
-    HELP_KEYWORDS,
-    START_KEYWORDS,
-    START_KEYWORDS_WHEN_OPTED_OUT,
-    STOP_KEYWORDS,
-)
-from gateway.engine.catalog import available_languages
+from gateway.flows.catalog import available_languages
 from gateway.flows.contact_plan import read_fallback, read_reminders
 from gateway.flows.model import CHANNELS, Channel, Flow, Pra, Question
 from gateway.flows.nodes import position
@@ -61,15 +55,13 @@ DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
 KEYWORD = re.compile(r"[A-Za-z0-9]{2,20}")
 
 #: Words carriers and the gateway keep for opt-out, opt-in and help (see A11.md), in
-#: English and Spanish: the SMS channel's own keyword tables, so the two cannot drift.
+#: English and Spanish, written in upper case. Every keyword the SMS channel answers
+#: (:mod:`channels.sms`) is among them, so no flow can start on one; a test holds the two
+#: lists together.
 RESERVED_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT"}
     | {"START", "UNSTOP", "YES", "HELP", "INFO"}
-    | {"PARAR", "PARE", "ALTO", "CANCELAR", "DETENER", "BAJA", "BASTA", "AYUDA", "SI"}
-    | set(STOP_KEYWORDS)
-    | set(START_KEYWORDS)
-    | set(START_KEYWORDS_WHEN_OPTED_OUT)
-    | set(HELP_KEYWORDS)
+    | {"PARAR", "PARE", "ALTO", "CANCELAR", "DETENER", "BAJA", "BASTA", "AYUDA", "SI", "SÍ"}
 )
 
 

@@ -15,6 +15,7 @@ from yaml.nodes import Node
 
 from gateway.flows.model import TRANSACTION_POINTS, A11Reporting, AlertRule, Question
 from gateway.flows.questions import QuestionReader
+from gateway.services import destinations
 
 A11_FIELDS = ("service", "transaction_point")
 ALERT_FIELDS = ("name", "when", "webhook", "email")
@@ -117,14 +118,26 @@ class ResultsReader(QuestionReader):
         url = self.string(node, f"{prefix}webhook")
         if url is None:
             return None
-        parts = urlsplit(url)
-        local = parts.hostname in LOCAL_HOSTS
-        secure = parts.scheme == "https" or (local and parts.scheme == "http")
-        if not parts.hostname or not secure:
+        try:
+            parts = urlsplit(url)
+            local = parts.hostname in LOCAL_HOSTS
+        except ValueError:
+            parts, local = None, False
+        secure = parts is not None and (
+            parts.scheme == "https" or (local and parts.scheme == "http")
+        )
+        if parts is None or not parts.hostname or not secure:
             self.error(
                 node,
-                f"{prefix}webhook '{url}' must be an https:// URL (http:// only for localhost)",
+                f"{prefix}webhook '{url[:200]}' must be an https:// URL "
+                "(http:// only for localhost)",
             )
+            return None
+        # A loopback webhook is for development: it is delivered only when the operator's
+        # OUTBOUND_ALLOWLIST names it (checked at delivery, where the settings are known).
+        reason = None if local else destinations.problem(url)
+        if reason is not None:
+            self.error(node, f"{prefix}webhook '{url[:200]}' {reason}")
             return None
         return url
 

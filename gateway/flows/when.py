@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from gateway.engine.types import AnswerValue
+from gateway.flows.answers import AnswerValue
 
 Operator = Literal["==", "!=", "<", "<=", ">", ">=", "in", "contains"]
 ORDERING: frozenset[str] = frozenset({"<", "<=", ">", ">="})

@@ -41,9 +41,9 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from gateway import jobs
+from gateway.services import queue
 from gateway.store.models import Message, Survey
-from gateway.surveys import conversation
+from gateway.surveys import messages
 
 REQUESTS = Counter(
     "gateway_http_requests_total", "HTTP requests served", ["method", "endpoint", "status"]
@@ -127,13 +127,13 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 def _after_commit(session: Session) -> None:
     for counter, labels in session.info.pop(_PENDING_KEY, []):
         counter.labels(*labels).inc()
-    for channel, status, count in session.info.pop(conversation.UNFLUSHED_SENDS, []):
+    for channel, status, count in session.info.pop(messages.UNFLUSHED_SENDS, []):
         count_sends(channel, status, count)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
-    session.info.pop(conversation.UNFLUSHED_SENDS, None)
+    session.info.pop(messages.UNFLUSHED_SENDS, None)
 
 
 def _listen() -> None:
@@ -158,16 +158,16 @@ class QueueDepths(Collector):
             "gateway_queue_jobs", "rq jobs by queue and state", labels=["queue", "state"]
         )
         if settings.redis_url:
-            connection = jobs.redis_of(self.app)
-            for purpose in jobs.QUEUES:
-                name = jobs.queue_name(settings, purpose)
-                queue = Queue(name, connection=connection)
+            connection = queue.redis_of(self.app)
+            for purpose in queue.QUEUES:
+                name = queue.queue_name(settings, purpose)
+                rq_queue = Queue(name, connection=connection)
                 try:
-                    family.add_metric([purpose, "queued"], queue.count)
+                    family.add_metric([purpose, "queued"], rq_queue.count)
                     for state, registry in (
-                        ("scheduled", ScheduledJobRegistry(queue=queue)),
-                        ("started", StartedJobRegistry(queue=queue)),
-                        ("failed", FailedJobRegistry(queue=queue)),
+                        ("scheduled", ScheduledJobRegistry(queue=rq_queue)),
+                        ("started", StartedJobRegistry(queue=rq_queue)),
+                        ("failed", FailedJobRegistry(queue=rq_queue)),
                     ):
                         family.add_metric([purpose, state], registry.count)
                 except RedisError:

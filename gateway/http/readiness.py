@@ -17,8 +17,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
-from gateway import jobs
 from gateway.flows.registry import FlowRegistry
+from gateway.services import queue
 from gateway.store.db import db_of
 
 bp = Blueprint("readiness", __name__)
@@ -46,7 +46,7 @@ def check_redis(app: Flask) -> Outcome:
     if not settings.redis_url:
         return True, "not configured (jobs run in the web process)"
     try:
-        jobs.redis_of(app).ping()
+        queue.redis_of(app).ping()
     except RedisError as exc:
         return False, f"redis unreachable: {type(exc).__name__}"
     return True, "ok"

@@ -4,7 +4,9 @@ The request id comes from the caller's ``X-Request-Id`` header when it is a plai
 (a load balancer's or the agency system's), otherwise it is generated; either way it is
 returned in the response's ``X-Request-Id`` and stamped on every log record written while
 the request is served. The line names the path without its query string: queries and
-form bodies carry phone numbers and answers, and are never logged.
+form bodies carry phone numbers, answers and tokens, and are never logged. A path that
+carries a signed link's token (``/s/<token>``, ``/a/<token>``, ``/u/<token>``) is logged
+with the token masked: whoever reads the logs must not be able to open the survey.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from config.logging import redact, request_id_var
+from config.logging import TOKEN_MASK, redact, request_id_var
 from gateway.http import metrics
 
 log = logging.getLogger("gateway.request")
@@ -52,6 +54,16 @@ def record(method: str, path: str, endpoint: str, status: int, started: float) -
     )
 
 
+def logged_path() -> str:
+    """The current request's path as it may be logged: a route's ``token`` argument (a
+    signed link) masked, then any contact detail or other token in it."""
+    path = request.path
+    token = (request.view_args or {}).get("token")
+    if isinstance(token, str) and token:
+        path = path.replace(token, TOKEN_MASK)
+    return redact(path)
+
+
 def _begin() -> None:
     g.request_started = time.perf_counter()
     g.request_id = request_id(request.headers.get(HEADER, ""))
@@ -65,7 +77,7 @@ def _finish(response: Response) -> Response:
     rule = request.url_rule
     endpoint = rule.rule if rule is not None else "unmatched"
     # A path matched by a rule without variables is the rule itself: nothing to mask.
-    path = endpoint if rule is not None and not rule.arguments else redact(request.path)
+    path = endpoint if rule is not None and not rule.arguments else logged_path()
     response.headers[HEADER] = g.request_id
     record(request.method, path, endpoint, response.status_code, started)
     return response

@@ -5,7 +5,9 @@ The Content-Security-Policy allows only the gateway's own scripts, styles, fonts
 images (no inline script or style, no framing, forms posting only to the gateway), so
 an injected ``<script>`` in a flow's text or an answer shown on the dashboard would not run.
 HSTS is sent only over HTTPS (or when the public origin is HTTPS, behind a TLS proxy):
-sent over plain HTTP it would lock a development server out of the browser.
+sent over plain HTTP it would lock a development server out of the browser. API and
+dashboard responses carry ``Cache-Control: no-store``: they hold agencies' data, answers
+and comments, which no browser, proxy or shared computer's cache should keep.
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ HEADERS = {
 }
 
 
+#: Responses under these paths are never stored by a cache (unless the view says otherwise).
+NO_STORE_PREFIXES = ("/api/", "/dashboard")
+
+
 def headers_for(https: bool) -> list[tuple[str, str]]:
     """The headers every response carries: :data:`HEADERS`, and HSTS over HTTPS (``https``:
     the request came over HTTPS, or the public origin is HTTPS)."""
@@ -69,6 +75,12 @@ def _header_adder(public_https: bool) -> Callable[[Response], Response]:
         present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers)
         chosen = wanted[public_https or request.is_secure]
         headers.extend([(name, value) for name, value, key in chosen if key not in present])
+        if (
+            "cache-control" not in present
+            and request.path.startswith(NO_STORE_PREFIXES)
+            and not (request.endpoint or "").endswith(".static")
+        ):
+            headers["Cache-Control"] = "no-store"
         return response
 
     return add_headers

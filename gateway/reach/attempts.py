@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,10 +20,9 @@ from sqlalchemy.orm import Session
 from gateway.flows.model import Flow
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.models import Survey
-from gateway.surveys.conversation import survey_flow
-
-if TYPE_CHECKING:
-    from gateway.surveys.triggers import TriggerRequest
+from gateway.surveys.lifecycle import survey_flow
+from gateway.surveys.serializers import timestamp
+from gateway.surveys.trigger_requests import TriggerRequest
 
 #: Survey statuses in which its start job has not run yet.
 NOT_STARTED = ("scheduled", "queued")
@@ -255,8 +254,6 @@ def resolve_started(session: Session, now: datetime, limit: int = 200) -> int:
 def attempts_json(session: Session, survey: Survey) -> list[dict[str, Any]]:
     """The survey's contact attempts as the API shows them, in time order (made, else
     due; a planned attempt, with no time yet, last)."""
-    from gateway.surveys.serializers import timestamp  # the API's time format
-
     rows = sorted(
         session.scalars(
             sa.select(ContactAttempt).where(ContactAttempt.survey_id == survey.id)

@@ -18,82 +18,27 @@ Each switch is a :class:`~gateway.store.attempt_models.ContactAttempt` of kind
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-import email_validator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from channels.base import PERMANENT_ERRORS
+from channels.twilio.errors import PERMANENT_ERRORS
 from gateway.engine.types import SessionState
 from gateway.flows.model import Flow
 from gateway.reach import attempts
 from gateway.reach.reminders import EMAIL_PENDING
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.models import Message, Survey
-from gateway.surveys import conversation
+from gateway.surveys import delivery_statuses, lifecycle, messages, opt_outs
+from gateway.surveys.delivery_statuses import StatusOutcome
+from gateway.surveys.fallback_to import calls_when_undeliverable
 
 #: Twilio errors that say a number cannot receive texts at all (a landline, a number no
 #: carrier delivers texts to): a retry cannot help, a call may.
 UNDELIVERABLE_CODES = frozenset({"30006", "21614"})
-#: What a trigger's ``fallback_to`` may name: the address of each fallback channel.
-FALLBACK_TO_FIELDS = ("email",)
 _NUMBERED_STEP = re.compile(r"\d+")
-
-
-class InvalidFallbackTo(ValueError):
-    """A trigger's ``fallback_to`` that cannot be used; ``field`` names the culprit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def calls_when_undeliverable(flow: Flow) -> bool:
-    """Whether the flow falls back to a call when its first text cannot be delivered."""
-    return "voice" in flow.channels and any(
-        f.reason == "undeliverable" and f.channel == "voice" for f in flow.fallback
-    )
-
-
-def read_fallback_to(raw: Any, flow: Flow, channel: str) -> dict[str, str]:
-    """A trigger's ``fallback_to``, checked against the flow: ``{"email": address}``."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise InvalidFallbackTo("fallback_to", 'fallback_to must be an object like {"email": ...}')
-    for name in sorted(raw):
-        if name not in FALLBACK_TO_FIELDS:
-            raise InvalidFallbackTo(
-                f"fallback_to.{name}",
-                f"fallback_to.{name} is not a fallback address; "
-                f"fields are {', '.join(FALLBACK_TO_FIELDS)}",
-            )
-    result: dict[str, str] = {}
-    address = raw.get("email")
-    if address is not None:
-        if channel != "sms":
-            raise InvalidFallbackTo(
-                "fallback_to.email", "fallback_to.email applies to surveys started by SMS"
-            )
-        if not any(f.channel == "email" and f.reason == "no_answer" for f in flow.fallback):
-            raise InvalidFallbackTo(
-                "fallback_to.email",
-                f"flow {flow.id!r} has no email fallback; add one to its fallback list "
-                "or leave fallback_to out",
-            )
-        if not isinstance(address, str) or not address.strip():
-            raise InvalidFallbackTo("fallback_to.email", "fallback_to.email must be an address")
-        try:
-            checked = email_validator.validate_email(address.strip(), check_deliverability=False)
-        except email_validator.EmailNotValidError as exc:
-            raise InvalidFallbackTo(
-                "fallback_to.email", f"fallback_to.email is not a valid email address: {exc}"
-            ) from exc
-        result["email"] = str(checked.normalized)
-    return result
 
 
 def switch_to_call(session: Session, survey: Survey, code: str, now: datetime) -> bool:
@@ -105,10 +50,10 @@ def switch_to_call(session: Session, survey: Survey, code: str, now: datetime) -
         return False
     if survey.first_answered_at is not None:
         return False
-    flow = conversation.survey_flow(survey)
+    flow = lifecycle.survey_flow(survey)
     if not calls_when_undeliverable(flow):
         return False
-    if conversation.is_hash_opted_out(session, survey.contact_hash):
+    if opt_outs.is_hash_opted_out(session, survey.contact_hash):
         return False
     number = next(i for i, f in enumerate(flow.fallback, 1) if f.reason == "undeliverable")
     key = attempts.step_key(survey.id, "fallback", number)
@@ -146,6 +91,22 @@ def switch_to_call(session: Session, survey: Survey, code: str, now: datetime) -
     return True
 
 
+def settle_failed_text(session: Session, outcome: StatusOutcome, now: datetime) -> StatusOutcome:
+    """A delivery status's outcome once its failed first text is dealt with: an
+    undeliverable number with the flow's call fallback switches to a call (the outcome's
+    ``start_survey_id`` names the survey to start), any other survey fails with the reason."""
+    if outcome.failed_survey_id is None or outcome.failure_code is None:
+        return outcome
+    survey = session.get(Survey, outcome.failed_survey_id)
+    assert survey is not None  # the status's own text names it, in this transaction
+    code = outcome.failure_code
+    settled = replace(outcome, failed_survey_id=None, failure_code=None)
+    if code in UNDELIVERABLE_CODES and switch_to_call(session, survey, code, now):
+        return replace(settled, start_survey_id=survey.id)
+    delivery_statuses.fail(survey, code)
+    return settled
+
+
 def _retire_text_steps(session: Session, survey: Survey) -> None:
     """Rename the survey's numbered text steps (``id:0``...) to ``id:sms-0``..., leaving
     the numbers to the call's documents; unsent texts are dropped."""
@@ -157,8 +118,8 @@ def _retire_text_steps(session: Session, survey: Survey) -> None:
         )
     )
     for message in rows:
-        if message.status == conversation.PENDING:
-            message.status = conversation.DROPPED
+        if message.status == messages.PENDING:
+            message.status = messages.DROPPED
         prefix, _, step = (message.step_key or "").rpartition(":")
         if prefix == survey.id and _NUMBERED_STEP.fullmatch(step):
             message.step_key = f"{survey.id}:sms-{step}"
@@ -168,12 +129,12 @@ def switch_to_email(
     session: Session, survey: Survey, row: ContactAttempt, flow: Flow, sender: str, now: datetime
 ) -> str | None:
     """Move a survey nobody answered by text to email: record the email (pending) for
-    :func:`gateway.sending.due.send_email_job`; its step key, or None when suppressed."""
+    :func:`gateway.sending.due.send_email`; its step key, or None when suppressed."""
     address = row.to_addr
     if not address:
         attempts.finish(row, "suppressed", now, "no fallback address")
         return None
-    if conversation.is_opted_out(session, address):
+    if opt_outs.is_opted_out(session, address):
         attempts.finish(row, "suppressed", now, "the address has unsubscribed")
         return None
     state = SessionState.from_dict(survey.state) if survey.state else None

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from gateway.reach.quotas import QuotaCounter
 from gateway.reach.sampling import sampled_in
-from gateway.reports.a11 import ChannelCounts
 from gateway.store.driver import insert_rows
 from gateway.store.reach_models import Interaction
-from gateway.surveys.triggers import FATIGUE, InvalidContact, TriggerRequest
+from gateway.surveys.creation import FATIGUE
+from gateway.surveys.trigger_requests import InvalidContact, TriggerRequest
 
 SAMPLED_OUT: Final = "sampled_out"
 QUOTA_REACHED: Final = "quota_reached"
@@ -174,9 +174,9 @@ def batch_outcome(session: Session, batch_id: str) -> dict[str, Any]:
 
 def unsurveyed_counts(
     session: Session, agency_id: int, flow_id: str, start: datetime, end: datetime
-) -> list[ChannelCounts]:
+) -> dict[str, int]:
     """Customers the survey records do not show: interactions refused for an invalid
-    contact (they have no survey record), per channel, created in ``[start, end)``.
+    contact (they have no survey record), counted per channel, created in ``[start, end)``.
 
     Every other interaction created exactly one survey record, of the same flow, channel
     and creation time, so the A-11 customers are the survey records plus these.
@@ -192,6 +192,4 @@ def unsurveyed_counts(
         )
         .group_by(Interaction.channel)
     )
-    return [
-        ChannelCounts(channel, False, int(count), 0, 0) for channel, count in session.execute(query)
-    ]
+    return {channel: int(count) for channel, count in session.execute(query)}

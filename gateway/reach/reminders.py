@@ -14,14 +14,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from gateway.engine.catalog import catalog
-from gateway.engine.render import pick_text, render_question, render_text
 from gateway.engine.types import SessionState
+from gateway.flows.catalog import catalog
 from gateway.flows.model import Flow
+from gateway.flows.render import pick_text, render_question, render_text
 from gateway.reach import attempts
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.models import Message, Survey
-from gateway.surveys import conversation
+from gateway.surveys import messages
 
 #: A reminder or fallback email waiting for its send job (not a text's ``pending``).
 EMAIL_PENDING = "email_pending"
@@ -68,7 +68,7 @@ def record(
         body = sms_text(flow, survey, row.number)
         sender = survey.sender
     else:
-        body = ""  # composed when sent (gateway.sending.due.send_email_job)
+        body = ""  # composed when sent (gateway.sending.due.send_email)
         # Set apart from pending texts, which the survey's send job sends.
     session.add(
         Message(
@@ -80,7 +80,7 @@ def record(
             to_addr=survey.contact,
             body=body,
             step_key=row.step_key,
-            status=conversation.PENDING if row.channel == "sms" else EMAIL_PENDING,
+            status=messages.PENDING if row.channel == "sms" else EMAIL_PENDING,
         )
     )
     attempts.finish(row, "sent", now)

@@ -62,7 +62,12 @@ def _counts(
     """Per channel: the survey records' customers, opportunities and respondents, and the
     interactions refused for an invalid contact, which have no survey record."""
     clauses = scope(agency_id, flow.id, quarter.start, quarter.end)
-    refused = unsurveyed_counts(session, agency_id, flow.id, quarter.start, quarter.end)
+    refused = [
+        ChannelCounts(channel, False, count, 0, 0)
+        for channel, count in unsurveyed_counts(
+            session, agency_id, flow.id, quarter.start, quarter.end
+        ).items()
+    ]
     return channel_counts(session, clauses) + refused
 
 

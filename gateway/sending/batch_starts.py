@@ -2,13 +2,14 @@
 
 A chunk job starts its SMS surveys :data:`gateway.sending.chunks.CHUNK` at a time, each
 such part in one transaction with its texts sent concurrently
-(:mod:`gateway.sending.chunks`), and its other surveys one after another with the single
-survey's :func:`gateway.jobs.start_job`. Every text is claimed before it is sent, so a
-chunk run twice (a worker lost mid-chunk, the sweeper restarting a survey the chunk had
-not reached) sends nothing twice. A survey whose send is to be retried gets a job of its
-own, later; texts put back by pacing get one chunk job for when the sender's bucket has
-refilled; a survey that fails does not stop the rest. Surveys due later are grouped by
-the minute they are due in, one scheduled job per chunk.
+(:mod:`gateway.sending.chunks`), and its other surveys one after another as a single
+survey's start job does (:func:`gateway.sending.starters.start_survey`). Every text is
+claimed before it is sent, so a chunk run twice (a worker lost mid-chunk, the sweeper
+restarting a survey the chunk had not reached) sends nothing twice. A survey whose send
+is to be retried gets a job of its own, later; texts put back by pacing get one chunk
+job for when the sender's bucket has refilled; a survey that fails does not stop the
+rest. Surveys due later are grouped by the minute they are due in, one scheduled job per
+chunk.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from redis.exceptions import RedisError
 from rq import Retry
 
 from channels.base import DeliveryError
-from gateway import jobs
 from gateway.sending import chunks as send_batches
+from gateway.sending import starters
+from gateway.sending.sweeper import ensure_sweeper
+from gateway.services import queue
 from gateway.store.db import db_of
 from gateway.store.models import Survey
 
@@ -40,9 +43,8 @@ class ChunkFailed(RuntimeError):
     """Some surveys of a chunk raised; the others were started."""
 
 
-def start_chunk(survey_ids: list[str]) -> None:
+def start_chunk(app: Flask, survey_ids: list[str]) -> None:
     """Start each survey of the chunk; re-raise at the end when any of them failed."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     with db_of(app).session() as session:
         rows = session.execute(
             sa.select(Survey.id, Survey.channel).where(Survey.id.in_(survey_ids))
@@ -56,7 +58,7 @@ def start_chunk(survey_ids: list[str]) -> None:
         if channels.get(survey_id) == "sms":
             continue
         try:
-            result = jobs.start_job(survey_id)
+            result = starters.start_survey(app, survey_id)
         except DeliveryError as exc:  # recorded on the survey by the send job
             log.info("survey %s: not started: %s", survey_id, exc.code)
             continue
@@ -70,9 +72,8 @@ def start_chunk(survey_ids: list[str]) -> None:
         raise ChunkFailed(f"{failed} of {len(survey_ids)} surveys failed to start")
 
 
-def send_chunk(survey_ids: list[str]) -> None:
+def send_chunk(app: Flask, survey_ids: list[str]) -> None:
     """Send the chunk's texts that wait to go out (pacing put them back)."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     outcome = send_batches.send_pending(app, survey_ids)
     _follow_up(app, outcome)
     if outcome.errors:
@@ -82,40 +83,31 @@ def send_chunk(survey_ids: list[str]) -> None:
 def _follow_up(app: Flask, outcome: send_batches.ChunkOutcome) -> None:
     """Enqueue what a chunk's sends left to do: retries, deferred texts, held starts."""
     for survey_id in outcome.retry:
-        _retry_later(
-            app, survey_id, Retry(max=jobs.MAX_SEND_ATTEMPTS, interval=jobs.RETRY_INTERVALS)
-        )
+        _retry_later(app, survey_id, queue.send_retry())
     for survey_id in outcome.failed:
         log.info("survey %s: text failed for good", survey_id)
     for survey_id in outcome.switched:  # the number cannot take texts: call it instead
-        jobs.enqueue_start(app, survey_id, None)
+        queue.enqueue_start(app, survey_id, None)
     if outcome.deferred:  # over the sender's rate: all of them when the bucket allows
-        jobs.queue_of(app).enqueue_in(
-            timedelta(seconds=outcome.wait),
-            send_chunk,
-            outcome.deferred,
-            job_timeout=CHUNK_TIMEOUT,
+        queue.enqueue_in(
+            app, outcome.wait, queue.SEND_CHUNK_JOB, outcome.deferred, timeout=CHUNK_TIMEOUT
         )
     for survey_id, later in outcome.held:
-        jobs.enqueue_start(app, survey_id, later)
+        queue.enqueue_start(app, survey_id, later)
 
 
 def _retry_later(app: Flask, survey_id: str, retry: Retry) -> None:
-    delay = retry.intervals[0] if retry.intervals else jobs.RETRY_INTERVALS[0]
-    settings = app.extensions["settings"]
-    if settings.redis_url:
-        queue = jobs.queue_of(app)
-        retry = Retry(max=jobs.MAX_SEND_ATTEMPTS, interval=jobs.RETRY_INTERVALS)
-        if delay > 0:
-            queue.enqueue_in(
-                timedelta(seconds=delay), jobs.send_job, survey_id, job_timeout=120, retry=retry
-            )
-        else:
-            queue.enqueue(jobs.send_job, survey_id, job_timeout=120, retry=retry)
-    else:
-        timer = threading.Timer(delay, jobs.run_inline, (app, jobs.send_job, survey_id))
+    delay = retry.intervals[0] if retry.intervals else queue.RETRY_INTERVALS[0]
+    if queue.in_process(app):
+        timer = threading.Timer(delay, queue.run_inline, (app, queue.SEND_JOB, survey_id))
         timer.daemon = True
         timer.start()
+    elif delay > 0:
+        queue.enqueue_in(app, delay, queue.SEND_JOB, survey_id, retry=queue.send_retry())
+    else:
+        queue.queue_of(app).enqueue(
+            queue.SEND_JOB, survey_id, job_timeout=queue.JOB_TIMEOUT, retry=queue.send_retry()
+        )
 
 
 def _minute_after(when: datetime) -> datetime:
@@ -125,21 +117,25 @@ def _minute_after(when: datetime) -> datetime:
 def enqueue_batch(app: Flask, queued: list[str], scheduled: list[tuple[str, datetime]]) -> bool:
     """Queue a committed batch's surveys; False when Redis refused (the sweeper then
     starts them: they are committed as ``queued`` and ``scheduled``)."""
-    settings = app.extensions["settings"]
-    if not settings.redis_url:
+    if queue.in_process(app):
         _run_in_process(app, queued)
         return True
     by_minute: dict[datetime, list[str]] = defaultdict(list)
     for survey_id, send_at in scheduled:
         by_minute[_minute_after(send_at)].append(survey_id)
-    queue = jobs.queue_of(app)
+    send_queue = queue.queue_of(app)
     try:
         for start in range(0, len(queued), CHUNK):
-            queue.enqueue(start_chunk, queued[start : start + CHUNK], job_timeout=CHUNK_TIMEOUT)
+            send_queue.enqueue(
+                queue.START_CHUNK_JOB, queued[start : start + CHUNK], job_timeout=CHUNK_TIMEOUT
+            )
         for minute, ids in sorted(by_minute.items()):
             for start in range(0, len(ids), CHUNK):
-                queue.enqueue_at(
-                    minute, start_chunk, ids[start : start + CHUNK], job_timeout=CHUNK_TIMEOUT
+                send_queue.enqueue_at(
+                    minute,
+                    queue.START_CHUNK_JOB,
+                    ids[start : start + CHUNK],
+                    job_timeout=CHUNK_TIMEOUT,
                 )
     except RedisError:
         log.warning("batch not queued (Redis unavailable); the sweeper will start its surveys")
@@ -155,12 +151,12 @@ def _run_in_process(app: Flask, queued: list[str]) -> None:
         for start in range(0, len(queued), CHUNK):
             with app.app_context():
                 try:
-                    start_chunk(queued[start : start + CHUNK])
+                    start_chunk(app, queued[start : start + CHUNK])
                 except ChunkFailed as exc:
                     log.warning("batch chunk: %s", exc)
 
     if app.testing:
         run()
         return
-    jobs.ensure_sweeper(app)
+    ensure_sweeper(app)
     threading.Thread(target=run, name="gateway-batch", daemon=True).start()

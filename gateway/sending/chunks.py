@@ -4,8 +4,8 @@ chunk and the requests to the provider in flight together.
 A chunk (up to :data:`CHUNK` surveys) goes through three steps:
 
 1. One transaction starts the chunk's surveys that are due (the engine's opening step,
-   the opt-out check and the outbound rows, as :func:`gateway.surveys.conversation.begin` does for
-   one survey) and claims every text the chunk has to send in one statement
+   the opt-out check and the outbound rows: :func:`gateway.sending.starters.begin_due`,
+   as for one survey) and claims every text the chunk has to send in one statement
    (:func:`gateway.sending.claims.claim_many`). A survey outside the respondent's window is
    put off in the same transaction (:func:`gateway.sending.quiet_hours.hold`).
 2. The claimed texts are sent by a small pool of threads sharing the provider's client
@@ -39,17 +39,17 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from channels.base import DeliveryError, SmsSender
-from channels.twilio_rest import CONNECTIONS
+from channels.twilio.client import CONNECTIONS
 from config.settings import Settings
-from gateway import jobs
-from gateway.email import invitation
 from gateway.sending import claims as send_claims
 from gateway.sending import due as reach_due
-from gateway.sending import pacing, quiet_hours
+from gateway.sending import pacing, quiet_hours, starters, texts
+from gateway.services import queue
+from gateway.services.providers import providers_of
 from gateway.sms import early_statuses
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
-from gateway.surveys import conversation
+from gateway.surveys import links
 
 log = logging.getLogger(__name__)
 
@@ -153,28 +153,16 @@ def begin_part(
             .order_by(Survey.id)  # the same lock order in every chunk
             .with_for_update()
         ).all()
-        link = invitation.survey_link_of(app)
-        sender = settings.twilio_messaging_service_sid or settings.twilio_phone_number
+        link = links.survey_link_of(app)
         with session.no_autoflush:
             for survey in surveys:
                 later = quiet_hours.hold(survey, now) if settings.quiet_hours else None
                 if later is not None:  # outside the respondent's window: start it then
                     held.append((survey.id, later))
                     continue
-                not_begun = (survey.state or {}).get("phase", "new") == "new"
-                if survey.status not in conversation.NOT_YET_STARTED or not not_begun:
-                    continue  # started by an earlier run of this chunk, or closed
-                if survey.send_at is not None and survey.send_at > now:
-                    continue  # early (clock skew): the sweeper starts it when due
-                survey.sender = sender
-                conversation.begin(
-                    session,
-                    survey,
-                    conversation.survey_flow(survey),
-                    now=now,
-                    max_reprompts=settings.max_reprompts,
-                    survey_link=link,
-                    flush=False,
+                # An early survey (clock skew) is left for the sweeper to start when due.
+                starters.begin_due(
+                    session, survey, settings, now=now, survey_link=link, flush=False
                 )
         session.flush()  # every survey's row and texts in a few statements
         holding = {survey_id for survey_id, _ in held}
@@ -198,7 +186,7 @@ def _claim(
     now = utcnow()
     send_claims.drop_unsent_of_closed_many(session, survey_ids)
     return send_claims.claim_many(
-        session, survey_ids, now=now, stale_before=now - jobs.claim_timeout(settings)
+        session, survey_ids, now=now, stale_before=now - texts.claim_timeout(settings)
     )
 
 
@@ -218,13 +206,13 @@ def send_claimed(app: Flask, claims: Sequence[send_claims.Claim]) -> ChunkOutcom
         if claim.survey_id in open_now:
             by_survey.setdefault(claim.survey_id, []).append(claim)
     settings: Settings = app.extensions["settings"]
-    sender = jobs.sms_sender_of(app)
-    callback = jobs.status_callback_url(settings)
-    pacing_sender = settings.twilio_messaging_service_sid or settings.twilio_phone_number
+    sender = providers_of(app).sms
+    callback = texts.status_callback_url(settings)
+    pacing_sender = texts.sender_of(settings)
     over_rate = threading.Event()
 
-    def send(texts: list[send_claims.Claim]) -> _SurveySends:
-        return _send_in_order(app, sender, callback, pacing_sender, texts, over_rate)
+    def send(survey_claims: list[send_claims.Claim]) -> _SurveySends:
+        return _send_in_order(app, sender, callback, pacing_sender, survey_claims, over_rate)
 
     results = list(_pool_of(app).map(send, by_survey.values()))
     return _record(app, list(by_survey), results)
@@ -235,19 +223,19 @@ def _send_in_order(
     sender: SmsSender,
     callback: str | None,
     pacing_sender: str | None,
-    texts: list[send_claims.Claim],
+    survey_claims: list[send_claims.Claim],
     over_rate: threading.Event,
 ) -> _SurveySends:
     """Send one survey's claimed texts in order; stop at the first that cannot go now."""
     done = _SurveySends()
-    for n, claim in enumerate(texts):
+    for n, claim in enumerate(survey_claims):
         found = None
         if claim.stale_since is not None:  # its worker died mid-send: did the text go out?
             try:
-                found = jobs.find_sent(sender, claim)
+                found = texts.find_sent(sender, claim)
             except DeliveryError as exc:
                 done.unknown = (claim, exc)
-                done.unsent = texts[n + 1 :]
+                done.unsent = survey_claims[n + 1 :]
                 return done
         if found is None:
             # Once the sender's bucket is short, the chunk's other texts wait for it too.
@@ -259,18 +247,18 @@ def _send_in_order(
                 log.warning(
                     "survey %s: text not sent: Redis unavailable for pacing", claim.survey_id
                 )
-                done.unsent, done.error = texts[n:], True
+                done.unsent, done.error = survey_claims[n:], True
                 return done
             if wait != 0.0:
                 over_rate.set()
                 done.wait = max(wait, 0.0)
-                done.unsent = texts[n:]
+                done.unsent = survey_claims[n:]
                 return done
             try:
                 found = sender.send(claim.to, claim.body, status_callback=callback)
             except DeliveryError as exc:
                 done.failure = (claim, exc)
-                done.unsent = texts[n + 1 :]
+                done.unsent = survey_claims[n + 1 :]
                 return done
         done.sent.append(send_claims.Sent(claim, found.sid, found.status))
     return done
@@ -301,7 +289,7 @@ def _record(app: Flask, survey_ids: list[str], results: list[_SurveySends]) -> C
                     survey_id,
                     claim.message_id,
                     exc,
-                    max_attempts=jobs.MAX_SEND_ATTEMPTS,
+                    max_attempts=queue.MAX_SEND_ATTEMPTS,
                     now=now,
                 )
                 if retried:
@@ -317,7 +305,7 @@ def _record(app: Flask, survey_ids: list[str], results: list[_SurveySends]) -> C
                 outcome.wait = max(outcome.wait, result.wait)
         # Statuses Twilio reported before this step, applied as if they came after it.
         early = early_statuses.apply_recorded(
-            session, [s.sid for s in sent], now=now, max_attempts=jobs.MAX_SEND_ATTEMPTS
+            session, [s.sid for s in sent], now=now, max_attempts=queue.MAX_SEND_ATTEMPTS
         )
     for status in early:
         if status.resend_survey_id and status.resend_survey_id not in outcome.retry:

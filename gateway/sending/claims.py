@@ -27,9 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from channels.base import DeliveryError
+from gateway.reach import fallback
 from gateway.sms import early_statuses
 from gateway.store.models import OPEN_STATUSES, Message, Survey
-from gateway.surveys import conversation
+from gateway.surveys import delivery_statuses, messages, open_surveys, opt_outs
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,8 @@ def _claimable(stale_before: datetime) -> list[Any]:
         Message.direction == "outbound",
         Survey.status.in_(OPEN_STATUSES),
         sa.or_(
-            Message.status == conversation.PENDING,
-            sa.and_(Message.status == conversation.CLAIMED, Message.updated_at < stale_before),
+            Message.status == messages.PENDING,
+            sa.and_(Message.status == messages.CLAIMED, Message.updated_at < stale_before),
         ),
     ]
 
@@ -103,10 +104,10 @@ def claim_next(
                 Message.status == was,
                 Message.updated_at == claimed_at,
             )
-            .values(status=conversation.CLAIMED, attempts=Message.attempts + 1, updated_at=now)
+            .values(status=messages.CLAIMED, attempts=Message.attempts + 1, updated_at=now)
         )
         if getattr(taken, "rowcount", 0) == 1:
-            stale = _aware(claimed_at) if was == conversation.CLAIMED else None
+            stale = _aware(claimed_at) if was == messages.CLAIMED else None
             return Claim(message_id, to, body, stale)
 
 
@@ -117,12 +118,12 @@ def drop_unsent_of_closed(session: Session, survey_id: str) -> None:
         .where(
             Message.survey_id == survey_id,
             Message.direction == "outbound",
-            Message.status == conversation.PENDING,
+            Message.status == messages.PENDING,
             ~sa.select(Survey.id)
             .where(Survey.id == survey_id, Survey.status.in_(OPEN_STATUSES))
             .exists(),
         )
-        .values(status=conversation.DROPPED)
+        .values(status=messages.DROPPED)
     )
 
 
@@ -140,18 +141,18 @@ def mark_sent(
     )
     session.execute(
         sa.update(Survey)
-        .where(Survey.id == survey_id, Survey.status.in_(conversation.NOT_YET_STARTED))
+        .where(Survey.id == survey_id, Survey.status.in_(open_surveys.NOT_YET_STARTED))
         .values(status="sent", sent_at=now, updated_at=now)
     )
-    conversation.note_unflushed_sends(session, "sms", status, 1)
+    messages.note_unflushed_sends(session, "sms", status, 1)
 
 
 def release(session: Session, message_id: int) -> None:
     """Put a claimed, unsent text back, as if it had not been claimed."""
     session.execute(
         sa.update(Message)
-        .where(Message.id == message_id, Message.status == conversation.CLAIMED)
-        .values(status=conversation.PENDING, attempts=Message.attempts - 1)
+        .where(Message.id == message_id, Message.status == messages.CLAIMED)
+        .values(status=messages.PENDING, attempts=Message.attempts - 1)
     )
 
 
@@ -160,7 +161,7 @@ def keep_stale(session: Session, message_id: int, claimed_at: datetime) -> None:
     unknown, so the next attempt must ask the provider again."""
     session.execute(
         sa.update(Message)
-        .where(Message.id == message_id, Message.status == conversation.CLAIMED)
+        .where(Message.id == message_id, Message.status == messages.CLAIMED)
         .values(updated_at=claimed_at, attempts=Message.attempts - 1)
     )
 
@@ -174,7 +175,7 @@ def surveys_with_stale_claims(
             sa.select(Message.survey_id)
             .where(
                 Message.direction == "outbound",
-                Message.status == conversation.CLAIMED,
+                Message.status == messages.CLAIMED,
                 Message.updated_at < stale_before,
                 Message.survey_id.is_not(None),
             )
@@ -220,14 +221,14 @@ def claim_many(
             .where(
                 Message.id.in_([row[0] for row in rows]),
                 sa.or_(
-                    Message.status == conversation.PENDING,
+                    Message.status == messages.PENDING,
                     sa.and_(
-                        Message.status == conversation.CLAIMED,
+                        Message.status == messages.CLAIMED,
                         Message.updated_at < stale_before,
                     ),
                 ),
             )
-            .values(status=conversation.CLAIMED, attempts=Message.attempts + 1, updated_at=now)
+            .values(status=messages.CLAIMED, attempts=Message.attempts + 1, updated_at=now)
             .returning(Message.id)
         )
     )
@@ -236,7 +237,7 @@ def claim_many(
             message_id,
             to_addr or contact,
             body,
-            _aware(claimed_at) if was == conversation.CLAIMED else None,
+            _aware(claimed_at) if was == messages.CLAIMED else None,
             str(survey_id),  # never None: joined to its survey
         )
         for message_id, survey_id, was, claimed_at, to_addr, contact, body in rows
@@ -253,14 +254,14 @@ def drop_unsent_of_closed_many(session: Session, survey_ids: Collection[str]) ->
         .where(
             Message.survey_id.in_(list(survey_ids)),
             Message.direction == "outbound",
-            Message.status == conversation.PENDING,
+            Message.status == messages.PENDING,
             Message.survey_id.in_(
                 sa.select(Survey.id).where(
                     Survey.id.in_(list(survey_ids)), Survey.status.not_in(OPEN_STATUSES)
                 )
             ),
         )
-        .values(status=conversation.DROPPED)
+        .values(status=messages.DROPPED)
     )
 
 
@@ -295,12 +296,12 @@ def mark_sent_many(session: Session, sent: Iterable[Sent], *, now: datetime) -> 
         sa.update(Survey)
         .where(
             Survey.id.in_(sorted({s.claim.survey_id for s in sent})),
-            Survey.status.in_(conversation.NOT_YET_STARTED),
+            Survey.status.in_(open_surveys.NOT_YET_STARTED),
         )
         .values(status="sent", sent_at=now, updated_at=now)
     )
     for status, count in Counter(s.status for s in sent).items():
-        conversation.note_unflushed_sends(session, "sms", status, count)
+        messages.note_unflushed_sends(session, "sms", status, count)
 
 
 def still_open(session: Session, survey_ids: Collection[str]) -> set[str]:
@@ -323,8 +324,8 @@ def drop_claimed(session: Session, message_ids: Collection[int]) -> None:
         return
     session.execute(
         sa.update(Message)
-        .where(Message.id.in_(list(message_ids)), Message.status == conversation.CLAIMED)
-        .values(status=conversation.DROPPED)
+        .where(Message.id.in_(list(message_ids)), Message.status == messages.CLAIMED)
+        .values(status=messages.DROPPED)
     )
 
 
@@ -334,8 +335,8 @@ def release_many(session: Session, message_ids: Collection[int]) -> None:
         return
     session.execute(
         sa.update(Message)
-        .where(Message.id.in_(list(message_ids)), Message.status == conversation.CLAIMED)
-        .values(status=conversation.PENDING, attempts=Message.attempts - 1)
+        .where(Message.id.in_(list(message_ids)), Message.status == messages.CLAIMED)
+        .values(status=messages.PENDING, attempts=Message.attempts - 1)
     )
 
 
@@ -358,19 +359,16 @@ def record_failure(
     assert message is not None and survey is not None
     message.error_code = exc.code
     if exc.retryable and message.attempts < max_attempts:
-        message.status = conversation.PENDING
+        message.status = messages.PENDING
         log.info("survey %s: retryable failure %s, will retry", survey_id, exc.code)
         return True
     message.status = "failed"
     if exc.opted_out:
-        conversation.opt_out(session, survey.contact, keyword=f"error {exc.code}", now=now)
-    elif survey.status in (*conversation.NOT_YET_STARTED, "sent"):
-        from gateway.reach import fallback  # it builds on the conversation module
-
+        opt_outs.opt_out(session, survey.contact, keyword=f"error {exc.code}", now=now)
+    elif survey.status in (*open_surveys.NOT_YET_STARTED, "sent"):
         if exc.code in fallback.UNDELIVERABLE_CODES and fallback.switch_to_call(
             session, survey, exc.code, now
         ):
-            return False  # a voice survey now, to be started (gateway.jobs)
-        survey.status = "failed"
-        survey.failure_reason = conversation.failure_reason(exc.code)
+            return False  # a voice survey now, to be started (gateway.sending.starters)
+        delivery_statuses.fail(survey, exc.code)
     return False

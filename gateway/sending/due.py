@@ -1,11 +1,11 @@
 """Carrying out due reminders and fallbacks, from the sweeper.
 
 Scheduled attempts are rows (:class:`~gateway.store.attempt_models.ContactAttempt`)
-committed with their ``due_at``; every sweep (:func:`gateway.jobs.sweep`) takes the due
+committed with their ``due_at``; every sweep (:func:`gateway.sending.sweeper.sweep`) takes the due
 ones under ``FOR UPDATE SKIP LOCKED``, checks that the respondent may still be contacted
 (no STOP or unsubscribe, no answer, not completed, expired or superseded), puts off any
 that falls outside the contact window, and records the message to send. Texts then go
-through the send job (claimed once, paced); emails through :func:`send_email_job`. A
+through the send job (claimed once, paced); emails through :func:`send_email`. A
 Redis outage only delays them: the rows wait, committed, for the next sweep.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from redis.exceptions import RedisError
 from rq import Retry
 from sqlalchemy.orm import Session
@@ -29,10 +29,12 @@ from gateway.engine.types import SessionState
 from gateway.flows.model import Flow
 from gateway.reach import attempts, fallback, reminders, windows
 from gateway.reach.reminders import EMAIL_PENDING
+from gateway.services import queue
+from gateway.services.providers import providers_of
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.db import db_of
 from gateway.store.models import FINAL_STATUSES, OPEN_STATUSES, Message, Survey, utcnow
-from gateway.surveys import conversation
+from gateway.surveys import lifecycle, links, messages, opt_outs
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ def why_not(
     """Why the attempt must not be made now (None: it may)."""
     if survey is None:
         return "the survey is gone"
-    if survey.status == "opted_out" or conversation.is_hash_opted_out(session, survey.contact_hash):
+    if survey.status == "opted_out" or opt_outs.is_hash_opted_out(session, survey.contact_hash):
         return "opted out"
     if survey.status == "completed":
         return "completed"
@@ -80,7 +82,7 @@ def why_not(
         return "answered"
     if survey.status == "cancelled":
         return survey.failure_reason or "cancelled"
-    if survey.status == "expired" or conversation.is_past_expiry(survey, now):
+    if survey.status == "expired" or lifecycle.is_past_expiry(survey, now):
         return "expired"
     if survey.status != "sent":
         return survey.status
@@ -118,7 +120,7 @@ def run_due(app: Flask, now: datetime | None = None) -> DueResult:
                 attempts.finish(row, "suppressed", now, why)
                 outcome.suppressed += 1
                 continue
-            flow = conversation.survey_flow(survey)
+            flow = lifecycle.survey_flow(survey)
             contact = row.to_addr or survey.contact
             later = contact_delay(app, flow, contact, row.channel, now)
             if later is not None:
@@ -191,7 +193,7 @@ def _stranded(session: Session, now: datetime, outcome: DueResult) -> None:
             ContactAttempt.outcome == "sent",
             ContactAttempt.due_at >= now - STRANDED_LOOKBACK,
             ContactAttempt.attempted_at <= now - STRANDED,
-            Message.status.in_((conversation.PENDING, EMAIL_PENDING)),
+            Message.status.in_((messages.PENDING, EMAIL_PENDING)),
         )
         .limit(BATCH)
     ).all()
@@ -205,25 +207,18 @@ def _stranded(session: Session, now: datetime, outcome: DueResult) -> None:
 def _enqueue(app: Flask, outcome: DueResult) -> None:
     """Hand the recorded messages to the send jobs. Redis being down loses nothing: the
     messages are committed, and a later sweep finds them stranded (:func:`_stranded`)."""
-    from gateway import jobs  # jobs runs this module from its sweep
-
-    settings: Settings = app.extensions["settings"]
     try:
         for survey_id in dict.fromkeys(outcome.texts):
-            jobs.enqueue_send(app, survey_id)
+            queue.enqueue_send(app, survey_id)
         for key in dict.fromkeys(outcome.emails):
-            if settings.redis_url:
-                jobs.queue_of(app).enqueue(send_email_job, key, job_timeout=120)
-            else:
-                jobs.run_inline(app, send_email_job, key)
+            queue.enqueue(app, queue.SEND_EMAIL_JOB, key)
     except RedisError:
         log.warning("reminder or fallback sends not queued (Redis unavailable); retried later")
 
 
-def send_email_job(step_key: str) -> Retry | None:
+def send_email(app: Flask, step_key: str) -> Retry | None:
     """Send a reminder or fallback email recorded as pending (once; retried on a
     retryable failure). The email is the survey's invitation, at its current question."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     settings: Settings = app.extensions["settings"]
     database = db_of(app)
     with database.session() as session:
@@ -234,27 +229,27 @@ def send_email_job(step_key: str) -> Retry | None:
             return None
         survey = session.get(Survey, message.survey_id)
         if survey is None or survey.status not in OPEN_STATUSES or not message.to_addr:
-            message.status = conversation.DROPPED
+            message.status = messages.DROPPED
             return None
-        flow = conversation.survey_flow(survey)
+        flow = lifecycle.survey_flow(survey)
         email = invitation.compose_invitation(
             flow,
             survey,
             SessionState.from_dict(survey.state),
-            invitation.links_of(app),
-            invitation.base_url(settings),
+            links.links_of(app),
+            links.base_url(settings),
             survey.agency.name,
             to=message.to_addr,
         )
         if ":reminder-" in step_key:
             email = replace(email, subject=reminders.email_subject(flow, survey))
         message.body = email.text
-        message.status = conversation.CLAIMED
+        message.status = messages.CLAIMED
         message.attempts = (message.attempts or 0) + 1
         tries = message.attempts
         message_id = message.id
     try:
-        result = invitation.email_sender_of(app).send(email)
+        result = providers_of(app).email.send(email)
     except DeliveryError as exc:
         with database.session() as session:
             message = session.get(Message, message_id)

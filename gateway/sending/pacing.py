@@ -8,7 +8,7 @@ every worker on every host draws from the same bucket, timed by Redis's own cloc
 A send job asks the bucket before each text (:func:`sms_wait`, costing the text's
 segments). When the bucket is short, the job does not wait holding its worker: the text
 goes back to pending and the job is enqueued again for when the bucket will have
-refilled (:func:`gateway.jobs.send_job`). Short waits (under :data:`MAX_INLINE_WAIT`)
+refilled (:func:`gateway.sending.texts.send_claimed`). Short waits (under :data:`MAX_INLINE_WAIT`)
 are slept through.
 Without Redis (jobs inside the web process) there is nothing to share and no pacing.
 """
@@ -23,6 +23,7 @@ from redis import Redis
 
 from config.settings import Settings
 from gateway.flows.segments import sms_segments
+from gateway.services import queue
 
 #: Waits this short are slept through: re-enqueueing would cost more than the wait.
 MAX_INLINE_WAIT = 0.25
@@ -77,8 +78,7 @@ def _redis(app: Flask) -> Redis | None:
     settings: Settings = app.extensions["settings"]
     if not settings.redis_url:
         return None
-    connection: Redis = app.extensions.setdefault("redis", Redis.from_url(settings.redis_url))
-    return connection
+    return queue.redis_of(app)
 
 
 def bucket_key(settings: Settings, kind: str, sender: str) -> str:

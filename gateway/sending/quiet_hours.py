@@ -24,7 +24,7 @@ from gateway.reach.windows import (  # noqa: F401  (the window rules, re-exporte
 )
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
-from gateway.surveys import conversation
+from gateway.surveys import lifecycle, open_surveys
 
 #: Channels that reach a person at a moment of the gateway's choosing (email only when
 #: the flow names a ``window.time_zone``).
@@ -49,9 +49,9 @@ def hold_if_quiet(app: Flask, survey_id: str, now: datetime | None = None) -> da
 def hold(survey: Survey, now: datetime) -> datetime | None:
     """:func:`hold_if_quiet` for a survey the caller holds locked in its transaction (a
     chunk of a batch starting together); the caller checks ``QUIET_HOURS``."""
-    if survey.channel not in HELD_CHANNELS or survey.status not in conversation.NOT_YET_STARTED:
+    if survey.channel not in HELD_CHANNELS or survey.status not in open_surveys.NOT_YET_STARTED:
         return None
-    flow = conversation.survey_flow(survey)
+    flow = lifecycle.survey_flow(survey)
     later = next_contact_time(flow, survey.contact, survey.channel, now)
     if later is None:
         return None

@@ -4,8 +4,9 @@ A chunk of texts (:mod:`gateway.sending.chunks`) is recorded sent, with each tex
 MessageSid, in one transaction once the chunk's sends are done, so Twilio's status
 callback for a text can arrive before the store knows its sid. Such a status is not
 dropped: it is kept (:class:`~gateway.store.status_models.EarlyStatus`) and applied by
-:func:`gateway.surveys.conversation.apply_status`, in the transaction that records the text sent,
-exactly as if it had arrived then. One never matched is deleted after :data:`KEEP`.
+:func:`gateway.surveys.delivery_statuses.apply_status`, in the transaction that records
+the text sent, exactly as if it had arrived then. One never matched is deleted after
+:data:`KEEP`.
 
 A callback and the recording of its text must not miss each other (the callback finding
 no text, the recording finding no kept status, both committing). Both take a lock on the
@@ -26,9 +27,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from gateway.reach import fallback
 from gateway.store.status_models import EarlyStatus
-from gateway.surveys import conversation
-from gateway.surveys.conversation import StatusOutcome
+from gateway.surveys import delivery_statuses
+from gateway.surveys.delivery_statuses import StatusOutcome
 
 #: How long a status for a sid never recorded is kept.
 KEEP = timedelta(days=1)
@@ -60,12 +62,12 @@ def apply_or_keep(
     now: datetime,
     max_attempts: int,
 ) -> StatusOutcome:
-    """A status callback: applied to its text (:func:`conversation.apply_status`), or,
+    """A status callback: applied to its text (:func:`delivery_statuses.apply_status`), or,
     for a sid not recorded yet, kept until it is (``found`` is then False). The same
     status for the same sid is kept once."""
 
     def apply() -> StatusOutcome:
-        return conversation.apply_status(
+        outcome = delivery_statuses.apply_status(
             session,
             sid=sid,
             status=status,
@@ -73,6 +75,7 @@ def apply_or_keep(
             now=now,
             max_attempts=max_attempts,
         )
+        return fallback.settle_failed_text(session, outcome, now)
 
     outcome = apply()
     if outcome.found:
@@ -115,16 +118,20 @@ def apply_recorded(
     if not rows:
         return []
     outcomes = [
-        conversation.apply_status(
+        fallback.settle_failed_text(
             session,
-            sid=sid,
-            status=status,
-            error_code=error_code,
-            now=now,
-            max_attempts=max_attempts,
+            delivery_statuses.apply_status(
+                session,
+                sid=sid,
+                status=status,
+                error_code=error_code,
+                now=now,
+                max_attempts=max_attempts,
+            ),
+            now,
         )
         for _id, sid, status, error_code in sorted(
-            rows, key=lambda row: (conversation.STATUS_RANK.get(row[2], 0), row[0])
+            rows, key=lambda row: (delivery_statuses.STATUS_RANK.get(row[2], 0), row[0])
         )
     ]
     session.execute(sa.delete(EarlyStatus).where(EarlyStatus.id.in_([row[0] for row in rows])))

@@ -5,7 +5,8 @@ In order:
 1. A message already stored (same ``MessageSid``: Twilio delivered the webhook twice) has
    no second effect; the replies sent the first time are given again.
 2. Opt-out, opt-in and help keywords (STOP, START, HELP and their Spanish and carrier
-   variants, see :mod:`channels.sms`) are answered first, whatever else is open.
+   variants, see :mod:`channels.sms`) are answered first, whatever else is open; HELP
+   gets the program's help text even from a number with no survey.
 3. A reply from a number with a survey waiting for it goes to that survey's engine.
    A message starting with a flow's start keyword starts that flow instead, unless the
    waiting survey asks for free text (where "Visit was fine" is an answer). A survey
@@ -32,14 +33,15 @@ from sqlalchemy.orm import Session
 
 from channels.sms import Keyword, match_keyword, split_text
 from gateway.agencies.keys import ensure_agency
-from gateway.engine.catalog import message as catalog_message
 from gateway.engine.types import Event, SessionState
+from gateway.flows.catalog import message as catalog_message
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
-from gateway.store.models import Message, Survey
-from gateway.surveys import consent, conversation
+from gateway.store.models import Agency, Message, Survey
+from gateway.surveys import consent, lifecycle, messages, open_surveys, opt_outs
+from gateway.surveys.creation import create_survey
 from gateway.surveys.flow_versions import flow_source, record_flow_version
-from gateway.surveys.triggers import TriggerError, create_survey, validate_trigger
+from gateway.surveys.trigger_requests import TriggerError, validate_trigger
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class ReplyOptions:
     #: The sender recorded on surveys a keyword starts (our number or messaging service).
     sender: str | None = None
     #: Makes a survey's web link, for texts that hand the survey off to the web.
-    survey_link: conversation.SurveyLink | None = None
+    survey_link: messages.SurveyLink | None = None
 
 
 def handle_inbound(
@@ -74,8 +76,8 @@ def handle_inbound(
 ) -> list[str]:
     """Act on ``sms`` and return the texts to reply with (each one TwiML ``<Message>``)."""
     keyword = match_keyword(sms.body)
-    survey = conversation.awaiting_survey(session, sms.from_, lock=True)
-    inbound_id = conversation.record_inbound_once(
+    survey = open_surveys.awaiting_survey(session, sms.from_, lock=True)
+    inbound_id = messages.record_inbound_once(
         session, sid=sms.sid, from_=sms.from_, to=sms.to, body=sms.body, survey=survey
     )
     if inbound_id is None:
@@ -99,7 +101,7 @@ def handle_inbound(
                 )
             )
     elif texts:
-        conversation.record_replies(session, target, texts, status=options.reply_status)
+        messages.record_replies(session, target, texts, status=options.reply_status)
     return [part for text in texts for part in split_text(text)]
 
 
@@ -115,8 +117,8 @@ def _respond(
     now = options.now
     if keyword is not None and keyword.kind == "stop":
         language = _language(session, sms.from_, survey, keyword)
-        already = conversation.is_opted_out(session, sms.from_)
-        conversation.opt_out(session, sms.from_, keyword=keyword.word, now=now)
+        already = opt_outs.is_opted_out(session, sms.from_)
+        opt_outs.opt_out(session, sms.from_, keyword=keyword.word, now=now)
         if already:  # one confirmation per opt-out: a repeated STOP gets no second one
             return [], None
         return [catalog_message(language, "service.opt_out")], None
@@ -124,9 +126,9 @@ def _respond(
     # reply to an open survey, the text nearly every webhook carries.
     if keyword is not None and (
         keyword.kind == "start"
-        or (keyword.kind == "start_if_opted_out" and conversation.is_opted_out(session, sms.from_))
+        or (keyword.kind == "start_if_opted_out" and opt_outs.is_opted_out(session, sms.from_))
     ):
-        conversation.opt_in(session, sms.from_)
+        opt_outs.opt_in(session, sms.from_)
         return [
             catalog_message(_language(session, sms.from_, survey, keyword), "service.opt_in")
         ], None
@@ -135,24 +137,24 @@ def _respond(
 
     started = _keyword_flow(registry, sms.body)
     if survey is not None and (started is None or _expects_free_text(survey)):
-        if conversation.is_past_expiry(survey, now):
-            conversation.expire(session, survey, now=now, max_reprompts=options.max_reprompts)
+        if lifecycle.is_past_expiry(survey, now):
+            lifecycle.expire(session, survey, now=now, max_reprompts=options.max_reprompts)
             return [catalog_message(survey.language, "service.survey_expired")], survey
         if consent.awaiting_consent(survey):
             return _consent_reply(session, survey, sms.body, options), survey
         if (survey.state or {}).get("handed_off_from"):
             return [_handoff_reminder(survey, options)], survey
-        result = conversation.answer(
+        result = lifecycle.answer(
             session, survey, sms.body, now=now, max_reprompts=options.max_reprompts
         )
-        return conversation.reply_texts(result, survey, options.survey_link), survey
-    if started is not None and not conversation.is_opted_out(session, sms.from_):
+        return messages.reply_texts(result, survey, options.survey_link), survey
+    if started is not None and not opt_outs.is_opted_out(session, sms.from_):
         flow, value = started
         new = _start_by_keyword(session, registry, sms, flow, value, options)
         if new is not None:
             return [m.body for m in new[1]], new[0]
-    latest = conversation.latest_sms_survey(session, sms.from_)
-    key = conversation.recently_closed_reply_key(latest, now, RECENTLY_CLOSED)
+    latest = open_surveys.latest_sms_survey(session, sms.from_)
+    key = open_surveys.recently_closed_reply_key(latest, now, RECENTLY_CLOSED)
     language = latest.language if latest is not None else "en"
     return [catalog_message(language, key)], None
 
@@ -191,22 +193,32 @@ def _language(
         return keyword.language
     if survey is not None:
         return survey.language
-    latest = conversation.latest_sms_survey(session, contact)
+    latest = open_surveys.latest_sms_survey(session, contact)
     return latest.language if latest is not None else "en"
 
 
 def _help(session: Session, contact: str, survey: Survey | None, keyword: Keyword) -> str:
+    """The program's help text (name, contact, rates, how to stop), which carriers require
+    for every HELP: the agency of the number's survey, or of the gateway when it serves
+    one agency; a number no agency ever texted, on a gateway of several, gets the help text
+    that names none."""
     language = _language(session, contact, survey, keyword)
-    known = survey or conversation.latest_sms_survey(session, contact)
-    if known is None:
-        return catalog_message(language, "service.no_open_survey")
-    agency = known.agency
+    known = survey or open_surveys.latest_sms_survey(session, contact)
+    agency = known.agency if known is not None else _only_agency(session)
+    if agency is None:
+        return catalog_message(language, "service.help_general")
     return catalog_message(
         language,
         "service.help",
         program=agency.program_name or agency.name,
         contact=agency.help_contact or agency.name,
     )
+
+
+def _only_agency(session: Session) -> Agency | None:
+    """The gateway's agency when it serves exactly one."""
+    agencies = session.scalars(sa.select(Agency).order_by(Agency.id).limit(2)).all()
+    return agencies[0] if len(agencies) == 1 else None
 
 
 def _keyword_flow(registry: FlowRegistry, body: str) -> tuple[Flow, str] | None:
@@ -225,10 +237,10 @@ def _consent_reply(session: Session, survey: Survey, body: str, options: ReplyOp
     if not consent.gives_consent(body, survey.language):
         return []
     consent.record_consent(survey, options.now)
-    result = conversation.apply_event(
+    result = lifecycle.apply_event(
         session, survey, Event("start"), now=options.now, max_reprompts=options.max_reprompts
     )
-    return conversation.reply_texts(result, survey, options.survey_link)
+    return messages.reply_texts(result, survey, options.survey_link)
 
 
 def _handoff_reminder(survey: Survey, options: ReplyOptions) -> str:
@@ -242,7 +254,7 @@ def _expects_free_text(survey: Survey) -> bool:
     state = SessionState.from_dict(survey.state)
     if state.phase != "question" or state.handed_off:
         return False
-    questions = conversation.survey_flow(survey).questions
+    questions = lifecycle.survey_flow(survey).questions
     return 0 <= state.index < len(questions) and questions[state.index].type == "text"
 
 
@@ -278,14 +290,14 @@ def _start_by_keyword(
     survey = create_survey(session, request, agency, version, now=options.now)
     survey.sender = options.sender or sms.to
     session.flush()
-    rows = conversation.begin(
+    rows = lifecycle.begin(
         session,
         survey,
-        conversation.survey_flow(survey),
+        lifecycle.survey_flow(survey),
         now=options.now,
         max_reprompts=options.max_reprompts,
         outbound_status=options.reply_status,
         survey_link=options.survey_link,
     )
-    conversation.mark_sent(survey, options.now)
+    lifecycle.mark_sent(survey, options.now)
     return survey, rows

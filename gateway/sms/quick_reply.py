@@ -1,10 +1,12 @@
 """The common inbound text, answered in two statements: a reply to the open survey.
 
 Nearly every webhook Twilio posts is a respondent answering the question their open
-survey just asked. On PostgreSQL that reply is served here without the ORM:
+survey just asked. On PostgreSQL that reply is served here without the ORM
+(:mod:`gateway.surveys.quick_steps`):
 
-1. one SELECT reads the number's awaiting survey (found by the contact's keyed hash),
-   whether its agency has webhook subscriptions and whether the number opted out;
+1. one SELECT reads the number's awaiting survey (found by the contact's keyed hash, with
+   the general path's own query), whether its agency has webhook subscriptions and
+   whether the number opted out;
 2. the engine steps in Python (the flow comes from the per-process cache by version id);
 3. one statement of data-modifying CTEs, committed by itself (autocommit), stores the
    inbound message, the answers, the survey's new state and status, and the reply rows.
@@ -14,65 +16,69 @@ survey just asked. On PostgreSQL that reply is served here without the ORM:
 
 Whatever is not that common case — a keyword (STOP, HELP, START, a flow's start
 keyword; YES from a number that opted out), no awaiting survey, a survey past its
-expiry, waiting for consent or handed off to the web, a step that drops answers, hands
-off, expires, or completes a survey that has alerts or subscriptions to deliver, a
-duplicate ``MessageSid``, a survey changed since it was read, SQLite — returns None
-before anything is written, and :func:`gateway.sms.inbound.handle_inbound` serves it
-with the same rules through the ORM. Every decision here is the one that path would
-take (tests run both and compare what they store).
+expiry, waiting for consent or handed off to the web, a step the one statement may not
+store (:func:`gateway.surveys.step_plan.stored_in_one_statement`), a duplicate
+``MessageSid``, a survey changed since it was read, SQLite — returns None before anything
+is written, and :func:`gateway.sms.inbound.handle_inbound` serves it through the ORM.
+Both write what :func:`gateway.surveys.step_plan.plan_step` says (tests run both and
+compare what they store).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
-from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Engine
 
-from channels.sms import match_keyword, split_text
+from channels.sms import match_keyword
 from gateway.engine.engine import step
-from gateway.engine.types import Event, SessionState, StepResult
-from gateway.flows.model import Flow
+from gateway.engine.types import Event, SessionState
 from gateway.flows.registry import FlowRegistry
 from gateway.http import metrics
-from gateway.store.driver import (
-    MESSAGE_COLUMNS,
-    answers_upsert_cte,
-    flow_of_version,
-    on_driver,
-    step_survey_sets,
-    survey_update_cte,
-)
+from gateway.store.driver import libpq_text, on_driver
 from gateway.store.libpq import LibpqCursor
-from gateway.store.models import Message, Survey
+from gateway.store.models import OptOut, Survey
+from gateway.store.results_models import WebhookSubscription
 from gateway.store.sealing import contact_hash
+from gateway.surveys.messages import reply_texts
+from gateway.surveys.open_surveys import AWAITING_REPLY, awaiting_reply
+from gateway.surveys.quick_steps import MESSAGE_COLUMNS, flow_of_version, sealing, store_step
+from gateway.surveys.step_plan import (
+    SurveyAsRead,
+    plan_step,
+    step_key_prefix,
+    stored_in_one_statement,
+)
 
-_SURVEYS = cast(sa.Table, Survey.__table__)
-_MESSAGES = cast(sa.Table, Message.__table__)
+_SUBSCRIPTIONS = cast(sa.Table, WebhookSubscription.__table__)
+_OPT_OUTS = cast(sa.Table, OptOut.__table__)
 
-#: The number's newest awaiting SMS survey, as :func:`conversation.awaiting_survey` finds
-#: it, and whether its agency has webhook subscriptions (a completion may have to notify).
-_LOAD = """
-SELECT s.id, s.agency_id, s.flow_version_id, s.state, s.status, s.created_at, s.updated_at,
-       s.expires_at, s.consent_asked_at IS NOT NULL AND s.consent_given_at IS NULL,
-       s.first_answered_at IS NOT NULL, s.sender, s.contact,
-       EXISTS (
-           SELECT 1 FROM webhook_subscriptions w
-           WHERE w.agency_id = s.agency_id AND w.deleted_at IS NULL
-       ),
-       EXISTS (SELECT 1 FROM opt_outs o WHERE o.contact_hash = %(contact_hash)s)
-FROM surveys s
-WHERE s.contact_hash = %(contact_hash)s AND s.channel = 'sms'
-  AND s.status IN ('sent', 'started')
-ORDER BY s.sent_at DESC, s.created_at DESC
-LIMIT 1
-"""
+#: The number's newest awaiting SMS survey, as
+#: :func:`gateway.surveys.open_surveys.awaiting_survey` finds it, whether its agency has
+#: webhook subscriptions (a completion may have to notify) and whether the number opted out.
+_LOAD = libpq_text(
+    awaiting_reply(
+        Survey.id,
+        Survey.agency_id,
+        Survey.flow_version_id,
+        Survey.state,
+        Survey.status,
+        Survey.language,
+        Survey.created_at,
+        Survey.updated_at,
+        Survey.expires_at,
+        sa.and_(Survey.consent_asked_at.is_not(None), Survey.consent_given_at.is_(None)),
+        Survey.first_answered_at.is_not(None),
+        Survey.sender,
+        Survey.contact,
+        sa.exists().where(
+            _SUBSCRIPTIONS.c.agency_id == Survey.agency_id, _SUBSCRIPTIONS.c.deleted_at.is_(None)
+        ),
+        sa.exists().where(_OPT_OUTS.c.contact_hash == sa.bindparam("contact_hash")),
+    )
+)
 
 
 class _Awaiting(NamedTuple):
@@ -81,6 +87,7 @@ class _Awaiting(NamedTuple):
     flow_version_id: int
     state: dict[str, Any]
     status: str
+    language: str
     created_at: datetime
     updated_at: datetime
     expires_at: datetime | None
@@ -93,25 +100,13 @@ class _Awaiting(NamedTuple):
     opted_out: bool
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """What varies between reply statements: each shape's text is built once."""
-
-    answers: int
-    replies: int
-    #: Survey columns set besides ``state`` and ``updated_at``.
-    sets: tuple[str, ...]
-
-
-@functools.cache
-def _statement(shape: _Shape) -> str:
-    """The one statement that stores a reply of ``shape``; it returns the inbound row's id,
-    or no row when it wrote nothing (survey changed since read, or a duplicate sid)."""
-    text = f"""
-WITH current_survey AS (
+#: The statement's head (:mod:`gateway.surveys.quick_steps`): the survey still awaiting a
+#: reply as read, and the inbound text unless its ``MessageSid`` is stored already.
+_HEAD = f"""
+current_survey AS (
     SELECT id FROM surveys
     WHERE id = %(survey_id)s AND updated_at = %(seen_updated_at)s
-      AND status IN ('sent', 'started')
+      AND status IN ({", ".join(f"'{status}'" for status in AWAITING_REPLY)})
     FOR UPDATE
 ),
 inbound AS (
@@ -121,62 +116,7 @@ inbound AS (
     FROM current_survey
     ON CONFLICT (provider_sid) DO NOTHING
     RETURNING id
-),
-{survey_update_cte("inbound", shape.sets)}"""
-    if shape.answers:
-        text += ",\n" + answers_upsert_cte(shape.answers, "inbound", "%(survey_created_at)s")
-    if shape.replies:
-        rows = "\n    UNION ALL ".join(
-            f"SELECT %(survey_id)s, %(agency_id)s, 'outbound', 'sms', %(out_from)s, "
-            f"%(out_to)s, %(contact_hash)s, %(reply{i})s, NULL, "
-            f"CAST(%(survey_id)s AS text) || ':' || CAST(sent.n + {i} AS text), "
-            f"%(reply_status)s, 0, %(now)s, %(now)s FROM inbound, sent"
-            for i in range(shape.replies)
-        )
-        text += f""",
-sent AS (
-    SELECT count(*) AS n FROM messages
-    WHERE survey_id = %(survey_id)s AND direction = 'outbound'
-),
-replies AS (
-    INSERT INTO messages ({MESSAGE_COLUMNS})
-    {rows}
-    RETURNING id
 )"""
-    return text + "\nSELECT id FROM inbound"
-
-
-Convert = Callable[[Any], Any]
-
-
-@dataclass(frozen=True)
-class _Codecs:
-    """The columns' own conversions (contacts are sealed at rest), for this dialect."""
-
-    from_addr: Convert
-    to_addr: Convert
-    contact: Convert
-
-    @classmethod
-    def of(cls, dialect: Dialect) -> _Codecs:
-        def bind(column: sa.Column[Any]) -> Convert:
-            return column.type.bind_processor(dialect) or _same
-
-        def result(column: sa.Column[Any]) -> Convert:
-            return column.type.result_processor(dialect, None) or _same
-
-        return cls(
-            from_addr=bind(_MESSAGES.c.from_addr),
-            to_addr=bind(_MESSAGES.c.to_addr),
-            contact=result(_SURVEYS.c.contact),
-        )
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-_CODECS: WeakKeyDictionary[Engine, _Codecs] = WeakKeyDictionary()
 
 
 def _starts_a_flow(registry: FlowRegistry, body: str) -> bool:
@@ -189,26 +129,19 @@ def _starts_a_flow(registry: FlowRegistry, body: str) -> bool:
     return flow is not None and "sms" in flow.channels
 
 
-def _simple(result: StepResult, flow: Flow, subscribed: bool) -> bool:
-    """Whether storing ``result`` needs nothing beyond state, answers, status and replies."""
-    if result.dropped or result.state.status == "expired":
-        return False
-    if any(prompt.kind == "handoff" for prompt in result.prompts):
-        return False
-    if result.state.handed_off:
-        return False
-    return result.state.status != "completed" or not (flow.alerts or subscribed)
+class _Inbound(NamedTuple):
+    sid: str
+    from_: str
+    to: str
+    body: str
+    contact_hash: str
+    now: datetime
+    reply_status: str
+    #: A word that opts the number back in if it opted out.
+    opts_in_if_opted_out: bool
 
 
-def _codecs(engine: Engine) -> _Codecs:
-    codecs = _CODECS.get(engine)
-    if codecs is None:
-        codecs = _CODECS[engine] = _Codecs.of(engine.dialect)
-    return codecs
-
-
-@dataclass(frozen=True)
-class Reply:
+class _Reply(NamedTuple):
     """An inbound text the common case served: what to answer, and what it recorded."""
 
     texts: list[str]
@@ -249,21 +182,9 @@ def quick_reply(
     return reply.texts
 
 
-class _Inbound(NamedTuple):
-    sid: str
-    from_: str
-    to: str
-    body: str
-    contact_hash: str
-    now: datetime
-    reply_status: str
-    #: A word that opts the number back in if it opted out.
-    opts_in_if_opted_out: bool
-
-
 def _serve(
     cursor: LibpqCursor, engine: Engine, inbound: _Inbound, max_reprompts: int
-) -> Reply | None:
+) -> _Reply | None:
     cursor.execute(_LOAD, {"contact_hash": inbound.contact_hash})
     row = cursor.fetchone()
     if row is None:
@@ -281,41 +202,31 @@ def _serve(
         return None
     flow = flow_of_version(engine, survey.flow_version_id)
     result = step(flow, state, Event("text", inbound.body), max_reprompts=max_reprompts)
-    if not _simple(result, flow, survey.subscribed):
+    if not stored_in_one_statement(result, flow, survey.subscribed):
         return None
-    sets = step_survey_sets(survey.status, survey.answered, result, now)
-    completed = result.state.status == "completed"
-    text = "\n\n".join(p.text for p in result.prompts if p.text)
-    replies = split_text(text) if text else []
-    codecs = _codecs(engine)
+    read = SurveyAsRead(survey.id, survey.status, survey.language, survey.answered)
+    writes = plan_step(read, result, now)
+    replies = reply_texts(result)
+    codec = sealing(engine)
     params: dict[str, Any] = {
         "survey_id": survey.id,
         "agency_id": survey.agency_id,
         "seen_updated_at": survey.updated_at,
         "survey_created_at": survey.created_at,
-        "state": json.dumps(result.state.to_dict()),
         "contact_hash": inbound.contact_hash,
-        "in_from": codecs.from_addr(inbound.from_),
-        "in_to": codecs.to_addr(inbound.to),
+        "in_from": codec.seal(inbound.from_),
+        "in_to": codec.seal(inbound.to),
         "in_body": inbound.body,
         "sid": inbound.sid,
         "now": now,
     }
-    for name, value in sets.items():
-        params[f"set_{name}"] = value
-    for i, recorded in enumerate(result.answers):
-        params[f"q{i}"] = recorded.question_id
-        params[f"raw{i}"] = recorded.raw
-        params[f"value{i}"] = json.dumps(recorded.value)
-        params[f"outcome{i}"] = recorded.outcome
     if replies:
-        params["out_from"] = codecs.from_addr(survey.sender)
-        params["out_to"] = codecs.to_addr(codecs.contact(survey.contact))
-        params["reply_status"] = inbound.reply_status
+        params["from_addr"] = codec.seal(survey.sender)
+        params["to_addr"] = codec.seal(codec.open(survey.contact))
+        params["key_prefix"] = step_key_prefix(survey.id)
+        params["status"] = inbound.reply_status
         for i, reply in enumerate(replies):
             params[f"reply{i}"] = reply
-    shape = _Shape(len(result.answers), len(replies), tuple(sets))
-    cursor.execute(_statement(shape), params)
-    if cursor.fetchone() is None:
+    if not store_step(cursor, _HEAD, params, writes, replies=len(replies)):
         return None
-    return Reply(replies, completed)
+    return _Reply(replies, writes.completed)

@@ -1,5 +1,5 @@
 """Twilio's SMS webhooks: inbound messages (``POST /twilio/sms``) and delivery status
-callbacks (``POST /twilio/sms/status``). Both are signed; see :mod:`.signature`."""
+callbacks (``POST /twilio/sms/status``). Both are signed; see :mod:`gateway.twilio.signature`."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from redis.exceptions import RedisError
 from werkzeug.datastructures import MultiDict
 
 from config.settings import Settings
-from gateway import jobs
-from gateway.email.invitation import survey_link_of
+from gateway.services import queue
 from gateway.sms import early_statuses
 from gateway.sms.inbound import InboundSms, ReplyOptions, handle_inbound
 from gateway.sms.quick_reply import quick_reply
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
-from gateway.surveys import conversation
+from gateway.surveys.input_policy import MAX_QUERY_VALUE, clean_reply
+from gateway.surveys.links import survey_link_of
+from gateway.surveys.messages import SIMULATED
 from gateway.twilio import quick_lane
 from gateway.twilio.signature import require_twilio_signature
 
@@ -56,7 +57,7 @@ def _field(name: str) -> str | None:
 
 
 def _value(form: MultiDict[str, str], name: str) -> str | None:
-    value = form.get(name, "").strip()
+    value = clean_reply(form.get(name, ""), MAX_QUERY_VALUE).strip()
     return value or None
 
 
@@ -70,11 +71,13 @@ def _inbound_sms(form: MultiDict[str, str]) -> InboundSms | None:
     from_ = _value(form, "From")
     if not sid or not from_:
         return None
-    return InboundSms(sid=sid, from_=from_, to=_value(form, "To") or "", body=form.get("Body", ""))
+    return InboundSms(
+        sid=sid, from_=from_, to=_value(form, "To") or "", body=clean_reply(form.get("Body", ""))
+    )
 
 
 def _reply_status(settings: Settings) -> str:
-    return "sent" if settings.twilio_configured else conversation.SIMULATED
+    return "sent" if settings.twilio_configured else SIMULATED
 
 
 def _quick_texts(app: Flask, sms: InboundSms, now: datetime) -> list[str] | None:
@@ -150,15 +153,15 @@ def status() -> ResponseReturnValue:
             status=new_status.lower(),
             error_code=_field("ErrorCode"),
             now=utcnow(),
-            max_attempts=jobs.MAX_SEND_ATTEMPTS,
+            max_attempts=queue.MAX_SEND_ATTEMPTS,
         )
     if not outcome.found:
         log.info("status %s for message %s kept until it is recorded sent", new_status, sid)
     if outcome.resend_survey_id is not None:
-        jobs.enqueue_send(current_app, outcome.resend_survey_id)
+        queue.enqueue_send(current_app, outcome.resend_survey_id)
     if outcome.start_survey_id is not None:  # undeliverable: the flow's call fallback
         try:
-            jobs.enqueue_start(current_app, outcome.start_survey_id, None)
+            queue.enqueue_start(current_app, outcome.start_survey_id, None)
         except RedisError:  # committed as queued: the sweeper starts it
             log.warning(
                 "survey %s: call fallback not queued (Redis unavailable)",

@@ -94,8 +94,13 @@ def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for SQLite the file's directory is created when missing."""
+    """An engine for ``url``; for SQLite the file's directory is created when missing.
+
+    Statement parameters are hidden from SQLAlchemy's errors and logs: they hold message
+    bodies, answers, contacts and filter values, and an error message ends up in the logs.
+    """
     parsed = sa.make_url(normalize_url(url))
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:

@@ -1,46 +1,33 @@
 """Statements run straight on the PostgreSQL driver, for the webhooks' common cases.
 
 SQLAlchemy's execution machinery costs more CPU than a prepared statement itself, so the
-quick SMS reply (:mod:`gateway.sms.quick_reply`) and the quick voice step
-(:mod:`gateway.voice.quick_step`) run theirs on the pooled psycopg connection, straight on
-libpq (:mod:`gateway.store.libpq`), each statement committed by itself. Driver errors
-come out as SQLAlchemy raises them, so a lost database is answered 503 like anywhere
-else, and without the values.
+webhooks' one-statement steps (:mod:`gateway.surveys.quick_steps`) run theirs on the pooled
+psycopg connection, straight on libpq (:mod:`gateway.store.libpq`), each statement
+committed by itself (:func:`on_driver`). Their parts that the general path runs through
+SQLAlchemy too are built once as SQLAlchemy statements and turned into libpq's text
+(:func:`libpq_text`). Driver errors come out as SQLAlchemy raises them, so a lost database
+is answered 503 like anywhere else, and without the values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar, cast
-from weakref import WeakKeyDictionary
 
 import psycopg
 import sqlalchemy as sa
 from psycopg.pq import TransactionStatus
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from gateway.engine.types import StepResult
-from gateway.flows.model import Flow
 from gateway.store.libpq import LibpqCursor
-from gateway.surveys.first_answers import first_answer_change
-from gateway.surveys.flow_versions import flow_for_version_id
 
 _T = TypeVar("_T")
 
-#: Flows by version id, per database (a version row never changes once written).
-_FLOWS: WeakKeyDictionary[Engine, dict[int, Flow]] = WeakKeyDictionary()
-
-
-def flow_of_version(engine: Engine, version_id: int) -> Flow:
-    """The flow a survey runs, by its version id, read once per process and database."""
-    flows = _FLOWS.setdefault(engine, {})
-    flow = flows.get(version_id)
-    if flow is None:
-        with Session(engine) as session:
-            flow = flows[version_id] = flow_for_version_id(session, version_id)
-    return flow
+#: The dialect :func:`libpq_text` compiles for (the one the pooled connections speak).
+_POSTGRESQL = postgresql.dialect()
 
 
 def on_driver(engine: Engine, work: Callable[[LibpqCursor], _T]) -> _T:
@@ -62,63 +49,25 @@ def on_driver(engine: Engine, work: Callable[[LibpqCursor], _T]) -> _T:
         pooled.close()
 
 
-#: The columns the quick paths' INSERTs into ``messages`` name, in this order.
-MESSAGE_COLUMNS = (
-    "survey_id, agency_id, direction, channel, from_addr, to_addr, contact_hash, body, "
-    "provider_sid, step_key, status, attempts, created_at, updated_at"
-)
-
-
-def survey_update_cte(source: str, sets: tuple[str, ...]) -> str:
-    """``changed_survey``: the survey's new state (``%(state)s``) and the columns ``sets``
-    (each from ``%(set_<name>)s``), written only when the CTE ``source`` wrote a row."""
-    extra = "".join(f", {name} = %(set_{name})s" for name in sets)
-    return f"""changed_survey AS (
-    UPDATE surveys SET state = CAST(%(state)s AS json), updated_at = %(now)s{extra}
-    FROM {source} WHERE surveys.id = %(survey_id)s
-    RETURNING surveys.id
-)"""
-
-
-def step_survey_sets(
-    status: str, answered: bool, result: StepResult, now: datetime
-) -> dict[str, Any]:
-    """The survey columns a step changes besides its state (for :func:`survey_update_cte`),
-    as the ORM paths set them: a survey ``status`` ``sent`` starts with its first answer, a
-    completed one completes and closes, and the first-answer mark of a survey that was
-    ``answered`` or not (:func:`gateway.surveys.first_answers.first_answer_change`)."""
-    sets: dict[str, Any] = {}
-    if result.answers and status == "sent":
-        sets["status"] = "started"
-        sets["started_at"] = now
-    if result.state.status == "completed":
-        sets["status"] = "completed"
-        sets["completed_at"] = now
-        sets["closed_at"] = now
-    change = first_answer_change(answered, result)
-    if change is not None:
-        sets["first_answered_at"] = now if change else None
-    return sets
-
-
-def answers_upsert_cte(count: int, source: str, survey_created_at: str) -> str:
-    """``saved_answers``: ``count`` answers (``%(q<i>)s``, ``%(raw<i>)s``,
-    ``%(value<i>)s``, ``%(outcome<i>)s``) upserted once per question, for each row of
-    ``source`` (a FROM list, with any WHERE); ``survey_created_at`` is its SQL value."""
-    rows = "\n    UNION ALL ".join(
-        f"SELECT %(survey_id)s, %(q{i})s, %(raw{i})s, CAST(%(value{i})s AS json), "
-        f"%(outcome{i})s, {survey_created_at}, %(now)s, %(now)s FROM {source}"
-        for i in range(count)
-    )
-    return f"""saved_answers AS (
-    INSERT INTO answers (survey_id, question_id, raw, value, outcome, survey_created_at,
-                         created_at, updated_at)
-    {rows}
-    ON CONFLICT (survey_id, question_id) DO UPDATE SET
-        raw = excluded.raw, value = excluded.value, outcome = excluded.outcome,
-        updated_at = excluded.updated_at
-    RETURNING id
-)"""
+def libpq_text(statement: sa.ClauseElement) -> str:
+    """``statement``'s PostgreSQL text for :meth:`LibpqCursor.execute`: its parameters
+    without a value stay ``%(name)s``; the values it holds itself (a ``'sms'``, an IN list,
+    a LIMIT) are written into the text, as a hand-written statement has them. Meant to be
+    called once per statement (the compiler's work is far from free), not per request."""
+    compiled = cast(SQLCompiler, statement.compile(dialect=_POSTGRESQL))
+    text = compiled.string
+    if "%%" in text:
+        raise ValueError("a statement for libpq has no literal percent sign to unescape")
+    for name, bind in compiled.binds.items():
+        if bind.required or bind.callable is not None:
+            continue
+        literal = compiled.render_literal_value
+        if bind.expanding:
+            values = ", ".join(literal(value, bind.type) for value in bind.value or ())
+            text = text.replace(f"__[POSTCOMPILE_{name}]", values)
+        else:
+            text = text.replace(f"%({name})s", literal(bind.value, bind.type))
+    return text
 
 
 def insert_rows(

@@ -46,6 +46,9 @@ class StaffMember(Base):
     role: Mapped[str] = mapped_column(sa.String(16), default="admin", server_default="admin")
     failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # Each session carries the epoch it began in; moving it on ends every session of the
+    # account (sign-out, a new password, a new role: gateway.dashboard.sessions).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     agency: Mapped[Agency] = relationship()
 

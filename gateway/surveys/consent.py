@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.engine.catalog import message as catalog_message
 from gateway.engine.parsing import parse_sms
-from gateway.engine.render import pick_text
+from gateway.flows.catalog import message as catalog_message
 from gateway.flows.model import Flow, Question
+from gateway.flows.render import pick_text
 from gateway.store.models import Survey
 
 #: Burden shown when the flow's PRA block gives none.

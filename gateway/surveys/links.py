@@ -9,11 +9,19 @@ own status is checked again where the link is used.
 from __future__ import annotations
 
 import hmac
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from flask import Flask, has_request_context, request
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
+
+from config.settings import Settings
+from gateway.store.models import Survey
+
+log = logging.getLogger(__name__)
 
 Purpose = Literal["survey", "answer", "unsubscribe"]
 
@@ -105,3 +113,35 @@ class LinkSigner:
         if not token:
             return False
         return hmac.compare_digest(self.csrf_token(survey_id), token)
+
+
+def base_url(settings: Settings) -> str:
+    """The origin links point at: ``PUBLIC_BASE_URL``, else the current request's."""
+    if settings.public_base_url:
+        return settings.public_base_url
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    log.warning("PUBLIC_BASE_URL is not set: email links point at http://127.0.0.1:5000")
+    return "http://127.0.0.1:5000"
+
+
+def survey_url(links: LinkSigner, base: str, survey: Survey) -> str:
+    return f"{base}/s/{links.make('survey', survey.id, survey.expires_at)}"
+
+
+def survey_link_of(app: Flask) -> Callable[[Survey], str]:
+    """Makes a survey's web link as the email does (:func:`survey_url`), for the text that
+    hands an SMS survey off to the web pages."""
+
+    def link(survey: Survey) -> str:
+        return survey_url(links_of(app), base_url(app.extensions["settings"]), survey)
+
+    return link
+
+
+def links_of(app: Flask) -> LinkSigner:
+    signer: LinkSigner | None = app.extensions.get("web_links")
+    if signer is None:
+        signer = LinkSigner(app.extensions["settings"].secret_key)
+        app.extensions["web_links"] = signer
+    return signer

@@ -43,7 +43,6 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
 from config.logging import request_id_var
-from gateway import jobs
 from gateway.http import request_log, security_headers
 from gateway.twilio.signature import public_url_of, signature_matches, webhook_auth_token
 
@@ -85,14 +84,30 @@ def _form(body: bytes) -> MultiDict[str, str] | None:
     return MultiDict(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
 
 
+#: What the app does before any request it serves (the lane does it before a handler).
+OnRequest = Callable[[Flask], None]
+
+
+def _nothing(_app: Flask) -> None:
+    return None
+
+
 class QuickLane:
     """WSGI middleware serving ``routes`` (path → handler) ahead of ``app``'s own
-    ``wsgi_app`` (``inner``); see the module's description."""
+    ``wsgi_app`` (``inner``), calling ``on_request`` before a handler as the app's own
+    hook would before a view; see the module's description."""
 
-    def __init__(self, app: Flask, inner: WSGIApplication, routes: Mapping[str, Handler]):
+    def __init__(
+        self,
+        app: Flask,
+        inner: WSGIApplication,
+        routes: Mapping[str, Handler],
+        on_request: OnRequest = _nothing,
+    ):
         self.app = app
         self.inner = inner
         self.routes = dict(routes)
+        self.on_request = on_request
         settings = app.extensions["settings"]
         self.base = settings.public_base_url
         self.token = webhook_auth_token(settings)
@@ -171,7 +186,7 @@ class QuickLane:
     ) -> Answer | None:
         """The handler's answer; None, the request marked :data:`DECLINED`, when it
         declines or fails (logged)."""
-        jobs.ensure_sweeper(self.app)
+        self.on_request(self.app)
         try:
             answer = handler(self.app, args, form)
         except Exception:
@@ -200,6 +215,10 @@ class QuickLane:
         return payload
 
 
-def install(app: Flask, routes: Mapping[str, Handler]) -> None:
-    """Serve ``routes`` through the lane, inside any middleware installed after this."""
-    app.wsgi_app = QuickLane(app, app.wsgi_app, routes)  # type: ignore[method-assign]
+def install(app: Flask, routes: Mapping[str, Handler], on_request: OnRequest = _nothing) -> None:
+    """Serve ``routes`` through the lane, inside any middleware installed after this;
+    ``on_request`` stands in for the app's hook that runs before every request (the
+    in-process sweeper's start)."""
+    app.wsgi_app = QuickLane(  # type: ignore[method-assign]
+        app, app.wsgi_app, routes, on_request
+    )

@@ -20,7 +20,8 @@ made at the current step of a call in progress) is first tried by
 with the same document; whatever it does not serve comes here. The TwiML itself is built
 by :mod:`gateway.voice.twiml`; inbound calls start in :mod:`gateway.voice.inbound`,
 recordings are read by :mod:`gateway.voice.recordings`, and outbound calls
-(:func:`start_outbound_call`, :func:`call_status`) live in :mod:`gateway.voice.outbound`.
+(:func:`~gateway.voice.outbound.start_outbound_call`,
+:func:`~gateway.voice.outbound.call_status`) live in :mod:`gateway.voice.outbound`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from gateway.engine.engine import new_state, step
 from gateway.engine.types import Event, SessionState, StepResult
 from gateway.flows.model import Flow
 from gateway.store.models import Message, Survey, utcnow
-from gateway.surveys import conversation
+from gateway.surveys import lifecycle, messages
+from gateway.surveys.step_plan import step_key, step_number
 from gateway.voice.twiml import APOLOGY, CHANNEL, apology, render
 
 __all__ = [
@@ -103,13 +105,6 @@ def current_step(session: Session, survey: Survey) -> Message | None:
     return session.scalars(_CURRENT_STEP, {"survey_id": survey.id}).first()
 
 
-def step_number(step_key: str | None) -> int:
-    """The number of the step whose ``step_key`` this is (0 before the first)."""
-    if not step_key:
-        return 0
-    return int(step_key.rsplit(":", 1)[1])
-
-
 def _number_of(message: Message | None) -> int:
     return step_number(message.step_key if message is not None else None)
 
@@ -147,14 +142,14 @@ def _speak(
         "to_addr": survey.contact,
         "contact_hash": survey.contact_hash,
         "body": "\n".join(lines),
-        "step_key": f"{survey.id}:{number}",
+        "step_key": step_key(survey.id, number),
         "status": SPOKEN,
         "created_at": now,
         "updated_at": now,
     }
     # Both rows in one statement (one round trip), the caller's input first.
     session.execute(_INSERT_MESSAGE, [document] if received is None else [received, document])
-    conversation.note_unflushed_sends(session, CHANNEL, SPOKEN, 1)
+    messages.note_unflushed_sends(session, CHANNEL, SPOKEN, 1)
     session.flush()
     return render(survey.id, survey.state, flow, number, lines)
 
@@ -171,10 +166,7 @@ def _apply(
 ) -> str:
     state = SessionState.from_dict(survey.state)
     result = step(flow, state, event, max_reprompts=settings.max_reprompts)
-    conversation.apply_step(session, survey, result, now)
-    if result.state.language and result.state.language != survey.language:
-        survey.language = result.state.language  # chosen from the language menu
-    survey.updated_at = now
+    lifecycle.apply_step(session, survey, result, now)
     return _speak(session, survey, flow, result, now, spoken, received)
 
 
@@ -242,7 +234,7 @@ def continue_call(session: Session, call: CallEvent, settings: Settings) -> str:
             "voice step for unknown call: survey %s, call %s", call.survey_id, call.call_sid
         )
         return apology()
-    flow = conversation.survey_flow(survey)
+    flow = lifecycle.survey_flow(survey)
     latest = current_step(session, survey)
     current = _number_of(latest)
     if latest is not None and call.step < current:
@@ -273,9 +265,9 @@ def hang_up(session: Session, survey: Survey, settings: Settings, *, now: dateti
     if state is not None and state.phase == "language":
         where = "at the language menu"
     elif state is not None and state.phase == "question":
-        flow = conversation.survey_flow(survey)
+        flow = lifecycle.survey_flow(survey)
         where = f"at question {flow.questions[state.index].id}"
-    conversation.expire(session, survey, now=now, max_reprompts=settings.max_reprompts)
+    lifecycle.expire(session, survey, now=now, max_reprompts=settings.max_reprompts)
     survey.failure_reason = f"caller hung up {where}"
     survey.updated_at = now
 

@@ -21,7 +21,7 @@ from gateway.engine.engine import new_state
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.store.models import Survey, utcnow
-from gateway.surveys import conversation
+from gateway.surveys import lifecycle
 from gateway.surveys.flow_versions import flow_source, record_flow_version
 from gateway.voice import calls
 from gateway.voice.twiml import CHANNEL
@@ -79,7 +79,7 @@ def answer_inbound(
         latest = calls.current_step(session, existing)
         if latest is None or existing.status != "started":
             return calls.apology(existing.language)
-        return calls.replay(existing, conversation.survey_flow(existing), latest)
+        return calls.replay(existing, lifecycle.survey_flow(existing), latest)
     flow = _inbound_flow(registry, call, now)
     language = call.query.get("language") or None
     if language is not None and language not in flow.languages:

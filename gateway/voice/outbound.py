@@ -23,17 +23,13 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from channels.base import DeliveryError
-from channels.voice import (
-    PERMANENT_CALL_ERRORS,
-    CallPlacer,
-    SimulatedCalls,
-    TwilioCalls,
-    render_goodbye,
-)
+from channels.twilio.errors import PERMANENT_CALL_ERRORS
+from channels.twilio.twiml import render_goodbye
 from config.settings import Settings
+from gateway.services.providers import providers_of
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey, utcnow
-from gateway.surveys import conversation
+from gateway.surveys import lifecycle
 from gateway.voice import calls
 
 log = logging.getLogger(__name__)
@@ -74,24 +70,6 @@ AWAITING_CALL = ("scheduled", "queued", "sent")
 def _settings(app: Flask) -> Settings:
     settings: Settings = app.extensions["settings"]
     return settings
-
-
-def placer_of(app: Flask) -> CallPlacer:
-    """The app's call placer: Twilio's Calls API, or a simulated one without credentials."""
-    placer: CallPlacer | None = app.extensions.get("voice_calls")
-    if placer is None:
-        settings = _settings(app)
-        if settings.twilio_configured:
-            placer = TwilioCalls(
-                settings.twilio_account_sid or "",
-                settings.twilio_auth_token or "",
-                from_number=settings.twilio_phone_number,
-                api_base_url=settings.twilio_api_base_url,
-            )
-        else:
-            placer = SimulatedCalls()
-        app.extensions["voice_calls"] = placer
-    return placer
 
 
 def retry_policy_of(app: Flask) -> RetryPolicy:
@@ -177,7 +155,7 @@ def start_outbound_call(app: Flask, survey_id: str) -> Retry | None:
     retry: Retry | None = None
     try:
         base = _public_base(settings)
-        placed = placer_of(app).place(
+        placed = providers_of(app).calls.place(
             to,
             url=f"{base}/twilio/voice?survey={survey_id}",
             status_callback=f"{base}/twilio/voice/status",
@@ -231,7 +209,7 @@ def answer_outbound(
     if survey.provider_ref == call_sid and survey.status == "started":
         latest = calls.current_step(session, survey)
         if latest is not None:  # Twilio asked again for the first document
-            return calls.replay(survey, conversation.survey_flow(survey), latest)
+            return calls.replay(survey, lifecycle.survey_flow(survey), latest)
     if survey.status not in AWAITING_CALL:
         log.warning(
             "call %s answered for survey %s, which is %s", call_sid, survey.id, survey.status
@@ -244,7 +222,7 @@ def answer_outbound(
         survey.updated_at = now
         log.info("survey %s: call %s answered by %s; hung up", survey.id, call_sid, answered_by)
         return render_goodbye([], survey.language)
-    flow = conversation.survey_flow(survey)
+    flow = lifecycle.survey_flow(survey)
     return calls.begin_call(session, survey, flow, settings, now=now)
 
 

@@ -7,12 +7,12 @@ ORM, and without a transaction held open while Python works:
 1. one SELECT reads the survey of the callback URL, the number of the last TwiML document
    recorded for its call, and whether its agency has webhook subscriptions;
 2. the engine steps in Python (the flow comes from the per-process cache by version id);
-3. one statement of data-modifying CTEs, committed by itself (autocommit), stores the
-   caller's input, the answers, the survey's new state and the next document's words. It
-   first locks the survey row and checks that it is still as step 1 read it (same
-   ``updated_at``, still ``started``), and writes nothing otherwise. The caller's sealed
-   address and its keyed hash are copied from the survey row by the database: the step
-   never opens them.
+3. one statement of data-modifying CTEs (:mod:`gateway.surveys.quick_steps`), committed
+   by itself (autocommit), stores the caller's input, the answers, the survey's new state
+   and the next document's words. It first locks the survey row and checks that it is
+   still as step 1 read it (same ``updated_at``, still ``started``), and writes nothing
+   otherwise. The caller's sealed address and its keyed hash are copied from the survey
+   row by the database: the step never opens them.
 
 So two deliveries of the same Gather cannot both be stored: the second one either reads
 the survey after the first was stored (its step is then an earlier one), or finds the row
@@ -25,50 +25,44 @@ callback that ends a call whose survey is already closed (:func:`status_changes_
 one SELECT finds there is nothing to do.
 
 Whatever is not that common case — SQLite, an unknown or finished call, a step delivered
-again or out of turn, a step that drops answers or ends the survey as expired, a
-completion with alerts or subscriptions to deliver, a survey changed since it was read —
-returns None before anything is written, and :func:`gateway.voice.calls.continue_call` serves it
-through the ORM with the same rules. Every decision here is the one that path takes, and
-the document returned is the same (tests run both).
+again or out of turn, a step the one statement may not store
+(:func:`gateway.surveys.step_plan.stored_in_one_statement`), a survey changed since it was
+read — returns None before anything is written, and
+:func:`gateway.voice.calls.continue_call` serves it through the ORM. Both write what
+:func:`gateway.surveys.step_plan.plan_step` says, and the document returned is the same
+(tests run both).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, cast
-from weakref import WeakKeyDictionary
+from typing import Any, NamedTuple
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from gateway.engine.engine import step
-from gateway.engine.types import SessionState, StepResult
-from gateway.flows.model import Flow
+from gateway.engine.types import SessionState
 from gateway.http import metrics
-from gateway.store.driver import (
-    MESSAGE_COLUMNS,
-    answers_upsert_cte,
-    flow_of_version,
-    on_driver,
-    step_survey_sets,
-    survey_update_cte,
-)
+from gateway.store.driver import on_driver
 from gateway.store.libpq import LibpqCursor
-from gateway.store.models import Message, utcnow
-from gateway.voice.calls import SPOKEN, CallEvent, received, step_number
+from gateway.store.models import utcnow
+from gateway.surveys.quick_steps import MESSAGE_COLUMNS, flow_of_version, sealing, store_step
+from gateway.surveys.step_plan import (
+    SurveyAsRead,
+    plan_step,
+    step_key,
+    step_number,
+    stored_in_one_statement,
+)
+from gateway.voice.calls import SPOKEN, CallEvent, received
 from gateway.voice.twiml import CHANNEL, render
-
-_MESSAGES = cast(sa.Table, Message.__table__)
 
 #: The callback URL's survey, its call's current step, and whether completing it has
 #: webhooks to deliver (as :func:`gateway.alerts.rules.survey_completed` looks them up).
 _LOAD = """
 SELECT s.id, s.agency_id, s.channel, s.provider_ref, s.flow_version_id, s.language,
-       s.state, s.status, s.updated_at, s.first_answered_at IS NOT NULL, s.sender,
+       s.state, s.status, s.created_at, s.updated_at, s.first_answered_at IS NOT NULL,
+       s.sender,
        (
            SELECT m.step_key FROM messages m
            WHERE m.survey_id = s.id AND m.direction = 'outbound' AND m.status = 'spoken'
@@ -93,6 +87,7 @@ class _Call(NamedTuple):
     language: str
     state: dict[str, Any]
     status: str
+    created_at: datetime
     updated_at: datetime
     answered: bool  # the survey has an answered question (``first_answered_at`` set)
     sender: str | None
@@ -100,26 +95,16 @@ class _Call(NamedTuple):
     subscribed: bool
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """What varies between step statements: each shape's text is built once."""
-
-    answers: int
-    #: Survey columns set besides ``state`` and ``updated_at``.
-    sets: tuple[str, ...]
-
-
-@functools.cache
-def _statement(shape: _Shape) -> str:
-    """The one statement that stores a step of ``shape``; it returns the new document's
-    row id, or no row when it wrote nothing (the survey changed since it was read)."""
-    text = f"""
-WITH current_survey AS (
+#: The statement's head (:mod:`gateway.surveys.quick_steps`): the call's survey still in
+#: progress as read, the caller's input, and the next document's words. The caller's
+#: sealed address and its keyed hash are copied from the survey row by the database.
+_HEAD = f"""
+current_survey AS (
     SELECT id, contact, contact_hash FROM surveys
     WHERE id = %(survey_id)s AND updated_at = %(seen_updated_at)s AND status = 'started'
     FOR UPDATE
 ),
-received AS (
+inbound AS (
     INSERT INTO messages ({MESSAGE_COLUMNS})
     SELECT id, %(agency_id)s, 'inbound', '{CHANNEL}', contact, %(sender)s, contact_hash,
            %(in_body)s, NULL, NULL, %(in_status)s, 0, %(now)s, %(now)s
@@ -130,44 +115,9 @@ spoken AS (
     INSERT INTO messages ({MESSAGE_COLUMNS})
     SELECT current_survey.id, %(agency_id)s, 'outbound', '{CHANNEL}', %(sender)s, contact,
            contact_hash, %(body)s, NULL, %(step_key)s, '{SPOKEN}', 0, %(now)s, %(now)s
-    FROM current_survey, received
+    FROM current_survey, inbound
     RETURNING id
-),
-{survey_update_cte("received", shape.sets)}"""
-    if shape.answers:
-        source = "received, surveys WHERE surveys.id = %(survey_id)s"
-        text += ",\n" + answers_upsert_cte(shape.answers, source, "surveys.created_at")
-    return text + "\nSELECT id FROM spoken"
-
-
-#: How the messages' address column seals a value, per database.
-_SEALS: WeakKeyDictionary[Engine, Callable[[Any], Any]] = WeakKeyDictionary()
-
-
-def _seal(engine: Engine) -> Callable[[Any], Any]:
-    seal = _SEALS.get(engine)
-    if seal is None:
-        processor = _MESSAGES.c.to_addr.type.bind_processor(engine.dialect)
-        seal = _SEALS[engine] = processor or (lambda value: value)
-    return seal
-
-
-def _simple(result: StepResult, flow: Flow, subscribed: bool) -> bool:
-    """Whether storing ``result`` needs nothing beyond state, answers, status and words."""
-    if result.dropped or result.state.status == "expired":
-        return False
-    return result.state.status != "completed" or not (flow.alerts or subscribed)
-
-
-def _survey_sets(call: _Call, result: StepResult, now: datetime) -> dict[str, Any]:
-    """The survey columns the step changes besides its state, as
-    :func:`gateway.surveys.conversation.apply_step` and
-    :func:`gateway.voice.calls.continue_call` set them, and the language the caller chose from
-    the menu."""
-    sets = step_survey_sets(call.status, call.answered, result, now)
-    if result.state.language and result.state.language != call.language:
-        sets["language"] = result.state.language  # chosen from the language menu
-    return sets
+)"""
 
 
 class _Step(NamedTuple):
@@ -250,35 +200,26 @@ def _serve(
     result = step(
         flow, SessionState.from_dict(call.state), event.event, max_reprompts=max_reprompts
     )
-    if not _simple(result, flow, call.subscribed):
+    if not stored_in_one_statement(result, flow, call.subscribed):
         return None
     now = utcnow()
-    sets = _survey_sets(call, result, now)
+    read = SurveyAsRead(call.id, call.status, call.language, call.answered)
+    writes = plan_step(read, result, now)
     lines = tuple(p.text for p in result.prompts if p.text.strip())
-    state = result.state.to_dict()
     in_body, in_status = received(event.event)
     params: dict[str, Any] = {
         "survey_id": call.id,
         "agency_id": call.agency_id,
         "seen_updated_at": call.updated_at,
+        "survey_created_at": call.created_at,
         "now": now,
-        "sender": _seal(engine)(call.sender),
+        "sender": sealing(engine).seal(call.sender),
         "in_body": in_body,
         "in_status": in_status,
         "body": "\n".join(lines),
-        "step_key": f"{call.id}:{current + 1}",
-        "state": json.dumps(state),
+        "step_key": step_key(call.id, current + 1),
     }
-    for name, value in sets.items():
-        params[f"set_{name}"] = value
-    for i, recorded in enumerate(result.answers):
-        params[f"q{i}"] = recorded.question_id
-        params[f"raw{i}"] = recorded.raw
-        params[f"value{i}"] = json.dumps(recorded.value)
-        params[f"outcome{i}"] = recorded.outcome
-    shape = _Shape(len(result.answers), tuple(sets))
-    cursor.execute(_statement(shape), params)
-    if cursor.fetchone() is None:
+    if not store_step(cursor, _HEAD, params, writes, returns="spoken"):
         return None
-    twiml = render(call.id, state, flow, current + 1, lines)
-    return _Step(twiml, result.state.status == "completed")
+    twiml = render(call.id, writes.state, flow, current + 1, lines)
+    return _Step(twiml, writes.completed)

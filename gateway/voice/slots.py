@@ -12,9 +12,9 @@ an expired lease is swept by the next :func:`take`. Both are one Lua script each
 Redis's own clock, so workers on different hosts agree.
 
 A start that finds no free slot does not wait holding its worker: the job is enqueued
-again :data:`WAIT` seconds later (:func:`gateway.jobs.start_voice`); the survey stays
-``queued`` and is never dropped. Without Redis, or with ``MAX_CONCURRENT_CALLS`` 0, calls
-are not limited.
+again :data:`WAIT` seconds later (:func:`gateway.sending.starters.start_voice`); the
+survey stays ``queued`` and is never dropped. Without Redis, or with
+``MAX_CONCURRENT_CALLS`` 0, calls are not limited.
 """
 
 from __future__ import annotations

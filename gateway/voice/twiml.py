@@ -19,10 +19,11 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-from channels.voice import Line, StepUrls, VoiceStep, render_goodbye, render_step
-from gateway.engine.catalog import catalog
+from channels.twilio.twiml import render_goodbye, render_step
+from channels.voice import CallInput, Line, StepUrls, VoiceStep
 from gateway.engine.engine import expect_for, language_keys
 from gateway.engine.types import Expect, SessionState
+from gateway.flows.catalog import catalog
 from gateway.flows.model import Flow
 
 CHANNEL = "voice"
@@ -81,6 +82,17 @@ def waiting_for(flow: Flow, state: SessionState) -> tuple[Expect | None, str | N
     return expect_for(question, CHANNEL), question.id
 
 
+def call_input(expect: Expect) -> CallInput:
+    """What the call waits for, as the voice channel takes it: a ``text`` question is
+    answered by speaking, anything else by keys; only an optional question has a skip key."""
+    return CallInput(
+        spoken=expect.kind == "text",
+        single_key=expect.single_key,
+        skip_key=expect.skip_key if expect.optional else None,
+        max_seconds=expect.max_length,
+    )
+
+
 def _menu_lines(flow: Flow, lines: tuple[str, ...]) -> tuple[str | Line, ...]:
     """A language menu's entries, each to be spoken in its own language's voice."""
     entries = {
@@ -118,7 +130,8 @@ def render(
     language = state.language or flow.default_language
     transcribe = bool(question_id and flow.question(question_id).transcribe)
     said = _menu_lines(flow, lines) if state.phase == "language" else lines
-    document = _document(VoiceStep(said, language, expect, transcribe=transcribe), question_id)
+    waits_for = call_input(expect) if expect is not None else None
+    document = _document(VoiceStep(said, language, waits_for, transcribe=transcribe), question_id)
     if expect is None:
         return document
     return document.replace(_SURVEY_MARK, survey_id).replace(_STEP_MARK, str(step_number))
@@ -127,6 +140,6 @@ def render(
 @lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
 def _document(voice_step: VoiceStep, question_id: str | None) -> str:
     """The step's TwiML with the stand-in survey id and step number in its URLs."""
-    if voice_step.expect is None:
+    if voice_step.waits_for is None:
         return render_step(voice_step)
     return render_step(voice_step, step_urls(_SURVEY_MARK, _STEP_MARK, question_id))

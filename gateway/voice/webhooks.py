@@ -21,10 +21,18 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import MultiDict
 
 from config.settings import Settings
-from gateway import jobs
 from gateway.engine.types import Event
 from gateway.flows.registry import FlowRegistry
+from gateway.services import queue
 from gateway.store.db import db_of
+from gateway.surveys.input_policy import (
+    MAX_QUERY_VALUE,
+    InputRefused,
+    check_fields,
+    clean_reply,
+    whole_number,
+)
+from gateway.surveys.trigger_requests import MAX_CONTEXT_VALUE
 from gateway.twilio import quick_lane
 from gateway.twilio.signature import require_twilio_signature
 from gateway.voice import calls
@@ -68,8 +76,13 @@ def _apologise(exc: Exception) -> Response:
 @require_twilio_signature
 def call_answered() -> Response:
     form = request.form
-    call_sid = form.get("CallSid", "")
+    call_sid = _call_sid(form)
     survey_id = request.args.get("survey")
+    try:  # the voice URL's context values are held to what a trigger's may hold
+        check_fields(request.args.items(multi=True), MAX_CONTEXT_VALUE)
+    except InputRefused as exc:
+        log.warning("call %s refused: the voice URL's query is refused: %s", call_sid, exc.message)
+        return _twiml(calls.apology())
     if survey_id:
         with db_of(_app()).session() as session:
             twiml = outbound_calls.answer_outbound(
@@ -95,18 +108,24 @@ def call_answered() -> Response:
     return _twiml(twiml)
 
 
+def _call_sid(form: MultiDict[str, str]) -> str:
+    """The form's CallSid as a store can hold it."""
+    return clean_reply(form.get("CallSid", ""), MAX_QUERY_VALUE)
+
+
 def _call_event(
     args: MultiDict[str, str], form: MultiDict[str, str], event: Event
 ) -> CallEvent | None:
     """The step a Gather, Record or no-input webhook answers; None without a step number."""
-    try:
-        step = int(args.get("step", ""))
-    except ValueError:
+    try:  # a step or survey no store could hold is no step of any call
+        step = whole_number(args.get("step", ""), "step")
+        check_fields(args.items(multi=True), MAX_CONTEXT_VALUE)
+    except InputRefused:
         return None
     return CallEvent(
         survey_id=args.get("survey", ""),
         step=step,
-        call_sid=form.get("CallSid", ""),
+        call_sid=_call_sid(form),
         event=event,
     )
 
@@ -130,7 +149,7 @@ def _continue(event: Event) -> Response:
 
 
 def _gather_event(form: MultiDict[str, str]) -> Event:
-    return Event("digits", form.get("Digits", ""))
+    return Event("digits", clean_reply(form.get("Digits", ""), MAX_QUERY_VALUE))
 
 
 def _no_input_event(_form: MultiDict[str, str]) -> Event:
@@ -160,7 +179,7 @@ def _quick_status(
     app: Flask, _args: MultiDict[str, str], form: MultiDict[str, str]
 ) -> quick_lane.Answer | None:
     """:func:`status`'s common case (the call's survey is closed), for the quick lane."""
-    if status_changes_nothing(db_of(app).engine, form.get("CallSid", "")):
+    if status_changes_nothing(db_of(app).engine, _call_sid(form)):
         return quick_lane.Answer(204)
     return None
 
@@ -200,9 +219,9 @@ def transcription() -> Response:
         kept = call_recordings.record_transcription(
             session,
             request.args.get("survey", ""),
-            call_sid=form.get("CallSid", ""),
+            call_sid=_call_sid(form),
             sid=form.get("TranscriptionSid", ""),
-            text=form.get("TranscriptionText", ""),
+            text=clean_reply(form.get("TranscriptionText", "")),
             status=form.get("TranscriptionStatus", ""),
         )
     if not kept:
@@ -216,7 +235,7 @@ def status() -> Response:
     form = request.form
     app = _app()
     if not quick_lane.declined(request.environ) and status_changes_nothing(
-        db_of(app).engine, form.get("CallSid", "")
+        db_of(app).engine, _call_sid(form)
     ):
         # The common end of a call: its survey is closed, and no call was placed (so no
         # retry to plan and no call slot to give back).
@@ -224,12 +243,12 @@ def status() -> Response:
     with db_of(app).session() as session:
         retry = outbound_calls.call_status(
             session,
-            form.get("CallSid", ""),
+            _call_sid(form),
             form.get("CallStatus", ""),
             _settings(),
             outbound_calls.retry_policy_of(app),
         )
-    call_slots.release_after_status(app, form.get("CallSid", ""), form.get("CallStatus", ""))
+    call_slots.release_after_status(app, _call_sid(form), form.get("CallStatus", ""))
     if retry is not None:
-        jobs.enqueue_start(app, retry.survey_id, retry.send_at)
+        queue.enqueue_start(app, retry.survey_id, retry.send_at)
     return Response(status=204)

@@ -1,5 +1,6 @@
-"""What a web survey page shows: the question as form fields, the progress line, the notice
-on the first screen, and the error a refused answer gets.
+"""What a web survey page shows: the question as form fields, the progress line, the PRA
+notice (in full on the first screen, its short form on every later one), and the error a
+refused answer gets.
 
 Pure functions of the flow and the engine's state; the blueprint turns them into HTML.
 """
@@ -11,17 +12,18 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from gateway.engine.catalog import Catalog
 from gateway.engine.parsing import Parsed
-from gateway.engine.render import (
+from gateway.engine.types import SessionState
+from gateway.flows.answers import AnswerValue
+from gateway.flows.catalog import Catalog
+from gateway.flows.model import Flow, Question
+from gateway.flows.render import (
     AGREEMENT_SCALE,
     pick_text,
     pra_notice,
     render_question,
     render_text,
 )
-from gateway.engine.types import AnswerValue, SessionState
-from gateway.flows.model import Flow, Question
 
 STRINGS_DIR = Path(__file__).resolve().parent / "strings"
 FieldKind = Literal["radios", "checkboxes", "number", "text"]
@@ -65,13 +67,14 @@ class QuestionPage:
     optional: bool
     can_go_back: bool
     step: str
-    notice: str | None  # the PRA notice, on the first screen only
+    notice: str | None  # the PRA notice: in full on the first screen, short on later ones
     intro: str | None
     last: bool
     min: int | None = None
     max: int | None = None
     max_length: int | None = None
-    # On the question an SMS survey handed off to the web: its text answers are saved.
+    # On the question an SMS survey handed off to the web: its text answers are saved; on
+    # a question opened from an email's answer link: the answer waits for confirmation.
     continued: str | None = None
 
 
@@ -155,6 +158,13 @@ def _hint(question: Question, language: str) -> str | None:
     return None
 
 
+def _notice(flow: Flow, language: str, *, first: bool) -> str | None:
+    """The PRA notice in full on the first screen; on every later one its short form (the
+    one texts carry), so that each page names the OMB control number and its expiry: an
+    email's answer link lands past the first screen."""
+    return pra_notice(flow, "web" if first else "sms", language)
+
+
 def error_message(
     question: Question, parsed: Parsed, submitted: str | list[str] | None, language: str
 ) -> str:
@@ -190,19 +200,25 @@ def question_page(
     *,
     submitted: str | list[str] | None = None,
     error: str | None = None,
+    chosen: str | None = None,
 ) -> QuestionPage:
-    """The page for the question the survey is at; ``submitted`` refills a refused form."""
+    """The page for the question the survey is at; ``submitted`` refills a refused form,
+    ``chosen`` (an email's answer link) is selected for the respondent to confirm."""
     language = state.language or flow.default_language
     question = flow.questions[state.index]
     kind = _kind(question)
     answered = state.answers.get(question.id)
     shown: AnswerValue | list[str] | None = submitted if error is not None else answered
+    if chosen is not None and error is None:
+        shown = chosen
     selected = _selected(shown) if kind in ("radios", "checkboxes") else set()
     current, total = progress(flow, state)
     first = not state.history
     continued = None
     if state.handed_off and question.id == state.handoff_question:
         continued = strings(language).message("survey.continued_from_sms")
+    if chosen is not None:
+        continued = strings(language).message("survey.confirm_email_answer")
     return QuestionPage(
         question_id=question.id,
         kind=kind,
@@ -216,7 +232,7 @@ def question_page(
         optional=question.optional,
         can_go_back=bool(state.history),
         step=step_marker(state),
-        notice=pra_notice(flow, "web", language) if first else None,
+        notice=_notice(flow, language, first=first),
         intro=render_text(flow.intro, language, state.context) if first and flow.intro else None,
         last=current == total,
         min=question.min,

@@ -16,10 +16,10 @@ from urllib.parse import quote, urlencode
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from gateway.engine.render import pick_text
 from gateway.flows.model import Flow
+from gateway.flows.render import pick_text
 
-TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 LOCATION_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _env = Environment(

@@ -1,6 +1,6 @@
-"""The web survey pages: ``/s/<token>`` (links from email and SMS), ``/a/<token>`` (one-click
-answers from the email), ``/u/<token>`` (unsubscribe) and ``/f/<flow>`` (the public entry
-behind a poster's QR code).
+"""The web survey pages: ``/s/<token>`` (links from email and SMS), ``/a/<token>`` (answer
+links from the email: the question with that answer selected, recorded once confirmed),
+``/u/<token>`` (unsubscribe) and ``/f/<flow>`` (the public entry behind a poster's QR code).
 
 Pages are server-rendered and work without JavaScript. Every POST carries the survey's
 form token and the marker of the screen it was shown on: a forged form gets a 400 page, a
@@ -19,18 +19,18 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from config.settings import Settings
-from gateway.email.invitation import links_of
-from gateway.engine.catalog import message as engine_message
 from gateway.engine.parsing import parse_web
-from gateway.engine.render import pick_text, render_text
 from gateway.engine.types import Event, SessionState
+from gateway.flows.catalog import message as engine_message
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
+from gateway.flows.render import pick_text, render_text
 from gateway.http.fixed_window import RateLimiter, rate_limiter
 from gateway.store.db import db_of
 from gateway.store.models import Survey
-from gateway.surveys.conversation import apply_event, survey_flow
-from gateway.surveys.links import LinkError, Purpose
+from gateway.surveys.input_policy import MAX_QUERY_VALUE, InputRefused, check_fields, clean_reply
+from gateway.surveys.lifecycle import apply_event, survey_flow
+from gateway.surveys.links import LinkError, Purpose, links_of
 from gateway.web.pages import error_message, question_page, step_marker, strings
 from gateway.web.qr import check_location
 from gateway.web.surveys import (
@@ -135,6 +135,23 @@ def render_page(
     return response
 
 
+#: Form fields a respondent writes: cleaned and kept, never refused.
+REPLY_FIELDS = ("answer",)
+
+
+@bp.before_request
+def _check_input() -> None:
+    """Every query, path and form value but a reply, once: a 400 page for what no store
+    can keep (a respondent's own reply is cleaned instead, where it is read)."""
+    try:
+        check_fields(request.args.items(multi=True))
+        check_fields((name, str(value)) for name, value in (request.view_args or {}).items())
+        form = request.form.items(multi=True) if request.method == "POST" else ()
+        check_fields((name, value) for name, value in form if name not in REPLY_FIELDS)
+    except InputRefused as exc:
+        raise PageError(400, "bad_request") from exc
+
+
 @bp.errorhandler(PageError)
 def _page_error(error: PageError) -> Response:
     language = error.language or _visitor_language()
@@ -204,9 +221,10 @@ def _show_question(
     *,
     submitted: str | list[str] | None = None,
     error: str | None = None,
+    chosen: str | None = None,
 ) -> Response:
     state = SessionState.from_dict(survey.state)
-    page = question_page(flow, state, submitted=submitted, error=error)
+    page = question_page(flow, state, submitted=submitted, error=error, chosen=chosen)
     action = url_for("web.survey", token=token)
     return render_page(
         "web/question.html",
@@ -260,9 +278,9 @@ def answer(token: str) -> ResponseReturnValue:
         else:
             value: str | list[str] | None
             if question.type == "choice" and question.multiple:
-                value = request.form.getlist("answer")
+                value = [clean_reply(v, MAX_QUERY_VALUE) for v in request.form.getlist("answer")]
             else:
-                value = (request.form.get("answer") or "").strip() or None
+                value = clean_reply(request.form.get("answer") or "").strip() or None
             parsed = parse_web(question, value)
             if not parsed.ok:
                 error = error_message(question, parsed, value, state.language or "en")
@@ -302,7 +320,12 @@ def done(token: str) -> ResponseReturnValue:
 
 @bp.get("/a/<token>")
 def one_click(token: str) -> ResponseReturnValue:
-    """An answer link from the email: record it, then continue on the web pages."""
+    """An answer link from the email: the question it answers, with that answer selected.
+
+    Nothing is recorded here: mail gateways and link scanners fetch every link of an
+    email, so a GET only shows the page, and the answer is recorded by the page's form
+    (with its form token) when the respondent continues.
+    """
     with db_of(current_app).session() as session:
         links = links_of(current_app)
         survey, survey_token = _survey_for(session, "answer", token, lock=True)
@@ -311,18 +334,12 @@ def one_click(token: str) -> ResponseReturnValue:
         flow = survey_flow(survey)
         ensure_started(session, survey, flow, now=_now())
         state = SessionState.from_dict(survey.state)
-        # Only while the survey still waits at that question: a second click, or a mail
-        # scanner following links, never overwrites a later answer.
+        # Only while the survey still waits at that question: a link clicked after the
+        # survey moved on shows where it really is, never an earlier answer to overwrite.
         if state.phase == "question" and flow.questions[state.index].id == link.question_id:
             question = flow.questions[state.index]
-            if parse_web(question, link.value).ok:
-                apply_event(
-                    session,
-                    survey,
-                    Event("text", link.value),
-                    now=_now(),
-                    max_reprompts=_settings().max_reprompts,
-                )
+            chosen = link.value if parse_web(question, link.value).ok else None
+            return _show_question(survey, flow, survey_token, chosen=chosen)
         if survey.status == "completed":
             return redirect(url_for("web.done", token=survey_token), 303)
     return redirect(url_for("web.survey", token=survey_token), 303)

@@ -18,11 +18,11 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
-from gateway.email.invitation import links_of, survey_link_of
 from gateway.sms.inbound import InboundSms, ReplyOptions, handle_inbound
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey, utcnow
-from gateway.surveys import conversation
+from gateway.surveys import messages
+from gateway.surveys.links import links_of, survey_link_of
 from gateway.web.pages import strings
 
 bp = Blueprint("simulator", __name__, template_folder="templates")
@@ -108,7 +108,7 @@ def reply() -> ResponseReturnValue:
     options = ReplyOptions(
         now=utcnow(),
         max_reprompts=settings.max_reprompts,
-        reply_status=conversation.SIMULATED,
+        reply_status=messages.SIMULATED,
         sender=settings.twilio_messaging_service_sid or settings.twilio_phone_number,
         survey_link=survey_link_of(current_app),
     )

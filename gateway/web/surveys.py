@@ -2,7 +2,7 @@
 from a poster's QR code, and unsubscribing an email address.
 
 Functions take an open session and plain values; the engine decides what is asked
-(through :func:`gateway.surveys.conversation.apply_event`), these only load and record.
+(through :func:`gateway.surveys.lifecycle.apply_event`), these only load and record.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from gateway.engine.engine import new_state
 from gateway.engine.types import Event, SessionState
 from gateway.flows.model import Flow
 from gateway.store.models import OPEN_STATUSES, Message, OptOut, Survey
-from gateway.surveys.conversation import apply_event
 from gateway.surveys.flow_versions import flow_source, record_flow_version
+from gateway.surveys.lifecycle import apply_event
 
 #: Why a survey cannot be answered now, for the page that says so.
 Closed = Literal["expired", "finished", "closed"]

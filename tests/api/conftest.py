@@ -3,10 +3,8 @@ record of the surveys handed to the job queue."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from config.settings import Settings
-from gateway import jobs
+from gateway.services import queue
 from tests.conftest import bearer
 
 VISIT = """\
@@ -87,17 +84,8 @@ FLOWS = {
 
 
 @pytest.fixture
-def flows_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "flows"
-    directory.mkdir()
-    for name, text in FLOWS.items():
-        (directory / name).write_text(text, encoding="utf-8")
-    return directory
-
-
-@pytest.fixture
-def settings(settings: Settings, flows_dir: Path) -> Settings:
-    return dataclasses.replace(settings, flows_dir=flows_dir)
+def flow_files() -> dict[str, str]:
+    return FLOWS
 
 
 @pytest.fixture
@@ -108,7 +96,7 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, datetime | None
     def record(app: Flask, survey_id: str, send_at: datetime | None) -> None:
         calls.append((survey_id, send_at))
 
-    monkeypatch.setattr(jobs, "enqueue_start", record)
+    monkeypatch.setattr(queue, "enqueue_start", record)
     return calls
 
 

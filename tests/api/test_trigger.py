@@ -46,7 +46,7 @@ def test_the_survey_is_committed_before_it_is_enqueued(
             survey = session.get(Survey, survey_id)
             seen.append(survey.status if survey else None)
 
-    monkeypatch.setattr("gateway.jobs.enqueue_start", look)
+    monkeypatch.setattr("gateway.services.queue.enqueue_start", look)
     trigger()
     assert seen == ["queued"]
 

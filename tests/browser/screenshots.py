@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from channels.email import SimulatedEmail
 from gateway.app import create_app
+from gateway.services.providers import providers_of
 from gateway.store.db import db_of
 from gateway.store.models import Message
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
@@ -38,7 +40,9 @@ def main() -> None:
         email_text = session.scalars(
             sa.select(Message.body).where(Message.survey_id == english["id"])
         ).one()
-    sent = app.extensions["email_sender"].sent
+    sender = providers_of(app).email
+    assert isinstance(sender, SimulatedEmail)
+    sent = sender.sent
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})

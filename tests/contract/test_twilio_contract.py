@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from channels.sms import TwilioSms
+from channels.twilio.sms import TwilioSms
 from gateway.store.db import db_of
 from tests.sms.support import Gateway, make_gateway
 

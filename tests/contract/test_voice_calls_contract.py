@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channels.base import DeliveryError
-from channels.voice import TwilioCalls
+from channels.twilio.voice import TwilioCalls
 
 ACCOUNT = "AC" + "0" * 32
 

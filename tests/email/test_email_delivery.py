@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from gateway.app import create_app
 from gateway.store.db import db_of
@@ -22,7 +24,7 @@ from tests.email.conftest import (
     email_settings,
     free_port,
 )
-from tests.web.support import follow, page_form, text
+from tests.web.support import checked, follow, page_form, text
 
 
 def _parts(message: EmailMessage) -> tuple[str, str]:
@@ -97,7 +99,19 @@ def test_a_spanish_survey_email_is_in_spanish(smtp_server: SmtpServer, agency: A
     assert '<html lang="es">' in html
 
 
-def test_a_click_records_the_answer_and_opens_the_next_question(
+def _confirm(agency: Agency, page: TestResponse) -> TestResponse:
+    """The respondent continues on the page an answer link opened, its choice as selected."""
+    [choice] = checked(page)
+    return follow(agency.client, page_form(page).submit(agency.client, answer=choice))
+
+
+def _answers(app: Flask, survey_id: str) -> list[tuple[str, Any]]:
+    with db_of(app).session() as session:
+        rows = session.scalars(sa.select(Answer).where(Answer.survey_id == survey_id))
+        return [(row.question_id, row.value) for row in rows]
+
+
+def test_a_click_opens_the_question_with_its_answer_chosen_and_records_nothing(
     smtp_server: SmtpServer, agency: Agency, smtp_app: Flask
 ) -> None:
     created = agency.trigger()
@@ -106,6 +120,22 @@ def test_a_click_records_the_answer_and_opens_the_next_question(
         link for link in _links(plain, "a") if f"- 2: https://gateway.example.gov{link}" in plain
     )
     page = follow(agency.client, agency.client.get(two))
+    assert page.status_code == 200
+    assert "I am satisfied with the service I received today." in text(page)
+    assert checked(page) == ["2"]
+    assert "It is saved when you continue." in text(page)
+    assert _answers(smtp_app, created["id"]) == []
+
+
+def test_a_click_then_continue_records_the_answer_and_opens_the_next_question(
+    smtp_server: SmtpServer, agency: Agency, smtp_app: Flask
+) -> None:
+    created = agency.trigger()
+    plain, _ = _parts(smtp_server.recorder.messages[0])
+    two = next(
+        link for link in _links(plain, "a") if f"- 2: https://gateway.example.gov{link}" in plain
+    )
+    page = _confirm(agency, follow(agency.client, agency.client.get(two)))
     assert page.status_code == 200
     assert "What went wrong?" in text(page)
     assert "Question 2 of 4" in text(page)
@@ -121,8 +151,9 @@ def test_a_second_click_in_the_email_does_not_overwrite_the_answer(
     agency.trigger()
     plain, _ = _parts(smtp_server.recorder.messages[0])
     links = _links(plain, "a")
-    follow(agency.client, agency.client.get(links[4]))
-    follow(agency.client, agency.client.get(links[0]))
+    _confirm(agency, follow(agency.client, agency.client.get(links[4])))
+    page = follow(agency.client, agency.client.get(links[0]))
+    assert "I am satisfied with the service I received today." not in text(page)
     with db_of(smtp_app).session() as session:
         assert session.scalars(sa.select(Answer.value)).all() == [5]
 
@@ -132,12 +163,58 @@ def test_an_email_survey_is_completed_on_the_web(
 ) -> None:
     created = agency.trigger()
     plain, _ = _parts(smtp_server.recorder.messages[0])
-    page = follow(agency.client, agency.client.get(_links(plain, "a")[4]))
+    page = _confirm(agency, follow(agency.client, agency.client.get(_links(plain, "a")[4])))
     page = follow(agency.client, page_form(page).submit(agency.client, answer="10"))
     page = follow(agency.client, page_form(page).submit(agency.client, answer="Quick visit."))
     assert "Thank you for your feedback." in text(page)
     survey = _survey(smtp_app, created["id"])
     assert survey.status == "completed"
+
+
+def test_a_link_scanner_fetching_every_link_of_the_email_answers_nothing(
+    smtp_server: SmtpServer, tmp_path: Path, database_url: str
+) -> None:
+    settings = email_settings(tmp_path, smtp_server.url).with_overrides(
+        {"database_url": database_url}
+    )
+    app = create_app(settings, {"TESTING": True})
+    agency = agency_for(app)
+    created = agency.trigger()
+    plain, html = _parts(smtp_server.recorder.messages[0])
+    links = [link for kind in ("a", "s", "u") for link in dict.fromkeys(_links(plain + html, kind))]
+    assert len(links) == 7  # five answers, the survey, unsubscribe
+    # A mail gateway's scanner: every link, one after the other, no cookies, redirects
+    # followed, all within a second of delivery, as scanners do.
+    scanner = app.test_client(use_cookies=False)
+    for link in links:
+        assert follow(scanner, scanner.get(link)).status_code == 200
+    assert _answers(app, created["id"]) == []
+    survey = _survey(app, created["id"])
+    assert survey.status in ("sent", "started")
+    assert survey.completed_at is None
+    with db_of(app).session() as session:
+        assert (
+            session.scalars(
+                sa.select(OptOut).where(OptOut.contact_hash == contact_hash(RESPONDENT))
+            ).all()
+            == []
+        )
+    api = agency.client.get(
+        f"/api/v1/surveys/{created['id']}", headers={"Authorization": f"Bearer {agency.api_key}"}
+    )
+    assert api.get_json()["answers"] == {}
+
+    # The respondent then clicks "4" and continues: recorded once, however often resent.
+    four = next(
+        link for link in _links(plain, "a") if f"- 4: https://gateway.example.gov{link}" in plain
+    )
+    page = follow(agency.client, agency.client.get(four))
+    form = page_form(page)
+    _confirm(agency, page)
+    again = form.submit(agency.client, answer="4")  # the same screen submitted twice
+    assert again.status_code == 303
+    assert _answers(app, created["id"]) == [("satisfied", 4)]
+    db_of(app).dispose()
 
 
 def test_the_unsubscribe_link_records_an_opt_out_and_closes_open_surveys(

@@ -6,8 +6,8 @@ import string
 
 import pytest
 
-from gateway.engine.catalog import available_languages, catalog, message
-from gateway.engine.render import pra_notice, render_question
+from gateway.flows.catalog import available_languages, catalog, message
+from gateway.flows.render import pra_notice, render_question
 from tests.engine.flows import COMMENT, MINUTES, SATISFIED, WHAT_WENT_WRONG, office_flow
 
 

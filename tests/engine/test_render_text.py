@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gateway.engine.render import fill, pra_notice
+from gateway.flows.render import fill, pra_notice
 from tests.engine.flows import PRA, office_flow
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gateway.engine.engine import language_keys, new_state, step
-from gateway.engine.types import AnswerValue, Event, Prompt, SessionState
+from gateway.engine.types import Event, Prompt, SessionState
+from gateway.flows.answers import AnswerValue
 from gateway.flows.model import Flow, Question
 from gateway.flows.registry import FlowRegistry
 

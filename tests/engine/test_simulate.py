@@ -55,6 +55,19 @@ def test_a_voice_simulation_shows_the_keys_to_press(flows_dir: Path) -> None:
     assert json.loads(result.output[result.output.index("{") :])["language"] == "es"
 
 
+def test_a_voice_choice_of_several_keys_says_one_line_is_the_whole_sequence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "handoff.yaml").write_text(HANDOFF_FLOW, encoding="utf-8")
+    monkeypatch.setenv("FLOWS_DIR", str(tmp_path))
+    result = CliRunner().invoke(
+        main, ["simulate", "handoff", "--channel", "voice"], input="4\n12#\n"
+    )
+    assert "[press any of 1 2, all on one line, then #: 12# is 1 and 2]" in result.output
+    summary = json.loads(result.output[result.output.index("{") :])
+    assert summary["answers"]["topics"] == ["permit", "license"]
+
+
 def test_input_ending_early_reports_how_far_it_got(flows_dir: Path) -> None:
     result = CliRunner().invoke(main, ["simulate", "tiny", "--context", "office=X"], input="3\n")
     assert result.exit_code == 0

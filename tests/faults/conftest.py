@@ -10,8 +10,8 @@ from redis import Redis
 
 from gateway.store.db import db_of
 from tests.conftest import REDIS_TEST_URL
-from tests.ops.twilio_double import TwilioDouble
 from tests.sms.support import Gateway, make_gateway
+from tests.support.twilio_double import TwilioDouble
 
 ACCOUNT = "AC" + "9" * 32
 

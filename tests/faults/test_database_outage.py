@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from gateway.store.db import db_of
 from gateway.store.models import Survey
 from tests.faults.tcp_proxy import TcpProxy
-from tests.ops.workers import empty_tables
 from tests.sms.support import Gateway, make_gateway
+from tests.support.workers import empty_tables
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from gateway import jobs
+from gateway.sending.sweeper import STALE_QUEUED, sweep
+from gateway.sending.worker import run_worker
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
 from tests.faults.private_redis import PrivateRedis
-from tests.ops.twilio_double import TwilioDouble
 from tests.sms.support import Gateway, make_gateway
+from tests.support.twilio_double import TwilioDouble
 
 pytestmark = [pytest.mark.faults, pytest.mark.redis]
 
@@ -65,11 +66,11 @@ def test_a_trigger_while_redis_is_down_is_accepted_and_sent_once_it_is_back(
     redis_server.start()
     gateway.app.extensions["redis"].connection_pool.disconnect()
     # The workers' sweeper finds the committed survey no job holds (past its grace).
-    swept = jobs.sweep(gateway.app, now=utcnow() + jobs.STALE_QUEUED + timedelta(seconds=1))
+    swept = sweep(gateway.app, now=utcnow() + STALE_QUEUED + timedelta(seconds=1))
     assert swept.started == [accepted["id"]]
-    jobs.run_worker(gateway.app, burst=True)
-    jobs.sweep(gateway.app, now=utcnow() + jobs.STALE_QUEUED + timedelta(seconds=1))
-    jobs.run_worker(gateway.app, burst=True)
+    run_worker(gateway.app, burst=True)
+    sweep(gateway.app, now=utcnow() + STALE_QUEUED + timedelta(seconds=1))
+    run_worker(gateway.app, burst=True)
 
     assert [r.to for r in double.delivered()] == [TO]
     (survey,) = gateway.rows(Survey)

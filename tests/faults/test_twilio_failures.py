@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway import jobs
+from gateway.sending.worker import run_worker
+from gateway.services import queue
 from gateway.store.models import Message, Survey
-from tests.ops.twilio_double import TwilioDouble
 from tests.sms.support import Gateway
+from tests.support.twilio_double import TwilioDouble
 
 pytestmark = [pytest.mark.faults, pytest.mark.redis]
 
@@ -26,7 +27,7 @@ def double() -> Iterator[TwilioDouble]:
 
 @pytest.fixture
 def gateway(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> Gateway:
-    monkeypatch.setattr(jobs, "RETRY_INTERVALS", [0])  # the backoff's length is not tested here
+    monkeypatch.setattr(queue, "RETRY_INTERVALS", [0])  # the backoff's length is not tested here
     return gateway
 
 
@@ -35,7 +36,7 @@ def test_server_errors_are_retried_and_the_text_arrives_once(
 ) -> None:
     double.failures += [500, 503]
     survey_id = gateway.trigger(to=TO)["id"]
-    jobs.run_worker(gateway.app, burst=True)
+    run_worker(gateway.app, burst=True)
 
     assert [r.answered for r in double.received] == [500, 503, 201]
     assert [r.to for r in double.delivered()] == [TO]
@@ -50,7 +51,7 @@ def test_a_send_that_times_out_is_retried_and_the_text_arrives_once(
 ) -> None:
     double.failures.append("timeout")
     gateway.trigger(to=TO)
-    jobs.run_worker(gateway.app, burst=True)
+    run_worker(gateway.app, burst=True)
 
     assert [r.to for r in double.delivered()] == [TO]
     (opening,) = gateway.messages(Message.direction == "outbound")
@@ -58,5 +59,5 @@ def test_a_send_that_times_out_is_retried_and_the_text_arrives_once(
 
 
 def test_the_backoff_between_attempts_grows() -> None:
-    assert jobs.RETRY_INTERVALS == sorted(jobs.RETRY_INTERVALS)
-    assert len(set(jobs.RETRY_INTERVALS)) == len(jobs.RETRY_INTERVALS) >= 3
+    assert queue.RETRY_INTERVALS == sorted(queue.RETRY_INTERVALS)
+    assert len(set(queue.RETRY_INTERVALS)) == len(queue.RETRY_INTERVALS) >= 3

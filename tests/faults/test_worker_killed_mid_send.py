@@ -17,9 +17,9 @@ import pytest
 from gateway.store.models import Message, Survey
 from tests.conftest import REDIS_TEST_URL
 from tests.faults.conftest import ACCOUNT
-from tests.ops.twilio_double import TwilioDouble
-from tests.ops.workers import wait_for, workers
 from tests.sms.support import FLOWS, Gateway
+from tests.support.twilio_double import TwilioDouble
+from tests.support.workers import wait_for, workers
 
 pytestmark = [pytest.mark.faults, pytest.mark.redis, pytest.mark.slow]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.engine.types import AnswerValue
+from gateway.flows.answers import AnswerValue
 from gateway.flows.when import Comparison, WhenSyntaxError, parse_when
 
 EVALUATIONS: list[tuple[str, dict[str, AnswerValue], bool]] = [

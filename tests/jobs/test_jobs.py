@@ -12,16 +12,18 @@ from click.testing import CliRunner
 from redis import Redis
 from rq import Queue
 
-from gateway import jobs
 from gateway.cli import main
+from gateway.sending.sweeper import STALE_QUEUED
+from gateway.sending.worker import run_worker
+from gateway.services.queue import MAX_SEND_ATTEMPTS, enqueue_start, queue_name
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
-from tests.jobs.conftest import MESSAGES_URL, created, twilio_error
 from tests.sms.support import PUBLIC_BASE_URL, RESPONDENT, Gateway, replies
+from tests.support.queued import MESSAGES_URL, created, twilio_error
 
 
 def _work(gateway: Gateway) -> None:
-    jobs.run_worker(gateway.app, burst=True)
+    run_worker(gateway.app, burst=True)
 
 
 def _form(call: responses.Call) -> dict[str, list[str]]:
@@ -72,7 +74,7 @@ def test_a_permanent_failure_30006_is_not_retried_and_fails_the_survey(
     survey = queued_gateway.survey(survey_id)
     assert survey["status"] == "failed"
     assert survey["failure_reason"] == "error 30006: landline or unreachable carrier"
-    queue = Queue(jobs.queue_name(queued_gateway.app.extensions["settings"]), connection=redis)
+    queue = Queue(queue_name(queued_gateway.app.extensions["settings"]), connection=redis)
     assert queue.failed_job_registry.count == 1
 
 
@@ -92,7 +94,7 @@ def test_retries_stop_after_the_last_attempt(
     twilio_api.post(MESSAGES_URL, json=twilio_error(63018), status=400)
     survey_id = queued_gateway.trigger()["id"]
     _work(queued_gateway)
-    assert len(twilio_api.calls) == jobs.MAX_SEND_ATTEMPTS
+    assert len(twilio_api.calls) == MAX_SEND_ATTEMPTS
     assert queued_gateway.status_of(survey_id) == "failed"
 
 
@@ -101,9 +103,9 @@ def test_a_start_run_twice_never_sends_the_same_text_twice(
 ) -> None:
     twilio_api.post(MESSAGES_URL, json=created(), status=201)
     survey_id = queued_gateway.trigger()["id"]
-    jobs.enqueue_start(queued_gateway.app, survey_id, None)
+    enqueue_start(queued_gateway.app, survey_id, None)
     _work(queued_gateway)
-    jobs.enqueue_start(queued_gateway.app, survey_id, None)
+    enqueue_start(queued_gateway.app, survey_id, None)
     _work(queued_gateway)
     assert len(twilio_api.calls) == 1
     assert len(queued_gateway.outbound(survey_id)) == 1
@@ -129,11 +131,11 @@ def test_the_sweeper_sends_a_survey_committed_but_never_queued(
 ) -> None:
     twilio_api.post(MESSAGES_URL, json=created(), status=201)
     survey_id = queued_gateway.trigger()["id"]
-    Queue(jobs.queue_name(queued_gateway.app.extensions["settings"]), connection=redis).empty()
+    Queue(queue_name(queued_gateway.app.extensions["settings"]), connection=redis).empty()
     with db_of(queued_gateway.app).session() as session:
         survey = session.get(Survey, survey_id)
         assert survey is not None
-        survey.queued_at = utcnow() - jobs.STALE_QUEUED - timedelta(seconds=1)
+        survey.queued_at = utcnow() - STALE_QUEUED - timedelta(seconds=1)
     _work(queued_gateway)
     assert len(twilio_api.calls) == 1
     assert queued_gateway.status_of(survey_id) == "sent"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from gateway.app import create_app
 from gateway.cli import main
-from gateway.jobs import sweep
+from gateway.sending.sweeper import sweep
 from gateway.store.db import db_of
 from gateway.store.models import OptOut, Survey, utcnow
 from gateway.store.sealing import contact_hash

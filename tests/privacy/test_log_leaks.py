@@ -11,16 +11,20 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import Engine, event
 
 from config.logging import configure_logging
 from gateway.app import create_app
+from gateway.store.db import db_of
+from gateway.twilio.quick_lane import DECLINED, QuickLane
 from gateway.twilio.signature import DEVELOPMENT_AUTH_TOKEN
 from tests.conftest import SHIPPED_FLOWS
 from tests.email.conftest import SmtpServer, agency_for, email_settings
-from tests.sms.support import Gateway, make_gateway, replies
+from tests.sms.support import Gateway, make_gateway, replies, sms_settings
 from tests.voice.call_simulator import CallSimulator, SimulatedCall, flask_transport
 from tests.web.support import follow, page_form
 
@@ -173,3 +177,74 @@ def test_full_surveys_on_every_channel_leave_no_contact_or_answer_in_the_logs(
     for words in (SMS_ANSWER, WEB_ANSWER):
         for word in words.split()[:2]:
             assert word.lower() not in lowered, word
+
+
+#: A reply no log line may quote, whatever fails while it is stored.
+FAILING_BODY = "Quibbling ocelots vermilion zeppelin"
+#: The token of a signed link in an email: ``/s/<token>``, ``/a/<token>``, ``/u/<token>``.
+SIGNED_LINK = re.compile(r"https://gateway\.example\.gov(/[sau]/([A-Za-z0-9_.\-]+))")
+
+
+def fail_statements_carrying(engine: Engine, needle: str) -> None:
+    """Every statement whose parameters hold ``needle`` fails in the database itself (a
+    syntax error), so SQLAlchemy raises the error it would log for a real failure."""
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _broken(
+        _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> tuple[str, Any]:
+        if needle in repr(parameters):
+            return statement + " THIS IS NOT SQL", parameters
+        return statement, parameters
+
+
+def test_a_database_error_and_signed_link_visits_log_no_body_contact_or_token(
+    database_url: str,
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    json_logs: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # Not in testing mode: an error is logged and answered, as in production.
+    gateway = Gateway(create_app(sms_settings(database_url), {}))
+    lane = gateway.app.wsgi_app
+    assert isinstance(lane, QuickLane)
+    # The views' general path, where every statement goes through SQLAlchemy (the quick
+    # path writes with libpq, whose errors never quote parameters).
+    gateway.app.wsgi_app = lane.inner  # type: ignore[method-assign]
+    gateway.client.environ_base[DECLINED] = True
+    gateway.trigger(to=SMS_NUMBER)
+    fail_statements_carrying(db_of(gateway.app).engine, FAILING_BODY)
+    failed = gateway.text(FAILING_BODY, from_=SMS_NUMBER)
+    assert failed.status_code >= 500
+    db_of(gateway.app).dispose()
+
+    (tmp_path / "email").mkdir()
+    app = create_app(email_settings(tmp_path / "email", smtp_server.url), {"TESTING": True})
+    agency = agency_for(app)
+    agency.trigger(to=EMAIL)
+    [message] = smtp_server.recorder.messages
+    plain = message.get_body(preferencelist=("plain",))
+    assert plain is not None
+    links = SIGNED_LINK.findall(plain.get_content())
+    assert {path[:3] for path, _token in links} == {"/s/", "/a/", "/u/"}
+    for path, _token in links:
+        agency.client.get(path, query_string={"to": EMAIL, "token": _token})
+        agency.client.get(path + "/done")
+
+    # Every record the gateway wrote, with its traceback, and every JSON line; the test's
+    # own SMTP server (aiosmtpd, no part of the gateway) is left out.
+    ours = [r for r in caplog.records if not r.name.startswith("mail.")]
+    logged = "\n".join(caplog.handler.format(r) for r in ours) + capsys.readouterr().err
+    assert "GET /s/[token]" in logged, "the requests above were logged at all"
+    assert "[token]" in logged
+    assert FAILING_BODY not in logged
+    for word in FAILING_BODY.split():
+        assert word not in logged, word
+    assert not phone_pattern(SMS_NUMBER).search(logged)
+    assert EMAIL.lower() not in logged.lower()
+    for _path, token in links:
+        assert token not in logged
+        assert token.split(".")[0] not in logged  # not even the signed payload

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from channels.email import SimulatedEmail
 from channels.sms import SimulatedSms
-from gateway import jobs
-from gateway.email.invitation import email_sender_of
+from gateway.sending.sweeper import sweep
+from gateway.services.providers import providers_of
 from gateway.store.attempt_models import ContactAttempt
 from gateway.store.db import db_of
 from gateway.store.models import Survey
@@ -40,18 +40,18 @@ def when(value: str | None) -> datetime:
 
 def sweep_at(gw: Gateway, survey_id: str, after: timedelta) -> None:
     """Run the sweeper at the survey's first contact plus ``after``."""
-    jobs.sweep(gw.app, now=when(gw.survey(survey_id)["sent_at"]) + after)
+    sweep(gw.app, now=when(gw.survey(survey_id)["sent_at"]) + after)
 
 
 def texts_sent(gw: Gateway) -> list[str]:
     """Every text the (simulated) provider was handed, in order."""
-    sender = jobs.sms_sender_of(gw.app)
+    sender = providers_of(gw.app).sms
     assert isinstance(sender, SimulatedSms)
     return [m.body for m in sender.sent]
 
 
 def emails_sent(gw: Gateway) -> list[Any]:
-    sender = email_sender_of(gw.app)
+    sender = providers_of(gw.app).email
     assert isinstance(sender, SimulatedEmail)
     return [record.email for record in sender.sent]
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from gateway import jobs
 from gateway.api import batch as batch_api
 from gateway.api import surveys as surveys_api
 from gateway.reach.sampling import draw
-from gateway.sending import quiet_hours
+from gateway.sending import quiet_hours, starters, sweeper, texts
+from gateway.services import queue
 from gateway.store.db import db_of
 from tests.sms.support import Gateway, make_gateway
 
@@ -30,7 +30,7 @@ class Clock:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.now = utc("2026-11-18T15:00")  # a Wednesday, 10:00 in Washington
-        for module in (surveys_api, batch_api, jobs, quiet_hours):
+        for module in (surveys_api, batch_api, queue, starters, texts, sweeper, quiet_hours):
             monkeypatch.setattr(module, "utcnow", lambda: self.now)
 
     def set(self, text: str) -> None:

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from gateway import jobs
 from gateway.agencies.keys import ensure_agency
 from gateway.dashboard.auth import create_staff
+from gateway.sending.sweeper import sweep
 from gateway.store.db import db_of
 from tests.reach.contact_plan import EMAIL, FLOW, LINK, age, emails_sent, reach_gateway, when
 from tests.sms.support import Gateway
@@ -30,8 +30,13 @@ def gw(database_url: str) -> Iterator[Gateway]:
 
 def test_the_trigger_answer_and_the_survey_detail_list_the_attempts(gw: Gateway) -> None:
     created = gw.trigger(flow=FLOW, fallback_to={"email": EMAIL})
-    # The 202 answer already shows the first contact (made inline, without Redis).
-    assert [a["kind"] for a in created["attempts"]] == ["first", "reminder", "reminder", "fallback"]
+    # The 202 answer is the survey as accepted, with or without Redis: its contacts planned
+    # (the reminders are planned once the first contact is made).
+    assert (created["status"], created["messages"], created["sent_at"]) == ("queued", [], None)
+    assert [(a["kind"], a["outcome"]) for a in created["attempts"]] == [
+        ("first", "starting"),
+        ("fallback", "planned"),
+    ]
     survey = gw.survey(created["id"])
     sent_at = when(survey["sent_at"])
     first, reminder_1, reminder_2, fallback = survey["attempts"]
@@ -74,7 +79,7 @@ def test_another_agency_cannot_see_the_attempts(gw: Gateway) -> None:
 
 def sweep_after(gw: Gateway, survey_id: str, delta: timedelta) -> None:
     age(gw, survey_id, delta)
-    jobs.sweep(gw.app)
+    sweep(gw.app)
 
 
 def sign_in(gw: Gateway) -> FlaskClient:

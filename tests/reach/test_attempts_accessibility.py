@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from gateway import jobs
 from gateway.agencies.keys import ensure_agency
 from gateway.dashboard.auth import create_staff
+from gateway.sending.sweeper import sweep
 from gateway.store.db import db_of
 from tests.browser.conftest import Served, axe_violations, browser
 from tests.reach.contact_plan import FLOW, age, reach_gateway
@@ -35,7 +35,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     reminded = gw.trigger(flow=FLOW, to="+12025550142")["id"]
     for survey_id in (answered, reminded):
         age(gw, survey_id, timedelta(hours=4, minutes=1))
-    jobs.sweep(gw.app)
+    sweep(gw.app)
     with db_of(gw.app).session() as session:
         create_staff(session, ensure_agency(session, "dmv"), EMAIL, PASSWORD)
     server = make_server("127.0.0.1", 0, gw.app, threaded=True)

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from channels.voice import SimulatedCalls
+from gateway.sending.sweeper import sweep
+from gateway.services.providers import providers_of
 from gateway.store.db import db_of
-from gateway.voice.outbound import placer_of
 from tests.reach.contact_plan import (
     EMAIL,
     FLOW,
@@ -44,7 +45,7 @@ def phone_of(gw: Gateway) -> CallSimulator:
 
 
 def placed_calls(gw: Gateway) -> list[str]:
-    placer = placer_of(gw.app)
+    placer = providers_of(gw.app).calls
     assert isinstance(placer, SimulatedCalls)
     return [call.sid for call in placer.placed]
 
@@ -228,9 +229,7 @@ def test_a_batch_plans_fallbacks_like_a_single_trigger(gw: Gateway) -> None:
     )
     assert response.status_code in (200, 202), response.get_data(as_text=True)
     assert response.get_json()["accepted"] == 2
-    from gateway import jobs
-
-    jobs.sweep(gw.app)  # starts the batch's surveys
+    sweep(gw.app)  # starts the batch's surveys
     with db_of(gw.app).session() as session:
         import sqlalchemy as sa
 

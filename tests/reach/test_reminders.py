@@ -10,8 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway import jobs
+from gateway.sending.sweeper import sweep
+from gateway.services import queue
 from gateway.store.db import db_of
+from gateway.store.models import utcnow
+from gateway.surveys import opt_outs
 from tests.reach.contact_plan import (
     FLOW,
     REMINDER_EN,
@@ -93,10 +96,7 @@ def test_a_reminder_is_not_sent_after_stop_given_on_another_survey(gw: Gateway) 
     the reminder, because the opt-out list is asked when the reminder is due."""
     survey_id = gw.trigger(flow=FLOW)["id"]
     with db_of(gw.app).session() as session:
-        from gateway.store.models import utcnow
-        from gateway.surveys import conversation
-
-        conversation.opt_out(session, "+12025550123", keyword="error 21610", now=utcnow())
+        opt_outs.opt_out(session, "+12025550123", keyword="error 21610", now=utcnow())
     sweep_at(gw, survey_id, HOURS_4)
     assert len(texts_sent(gw)) == 1
     assert attempt_rows(gw, survey_id)[1].detail == "opted out"
@@ -146,13 +146,13 @@ def test_a_reminder_due_at_night_waits_for_the_respondents_window(gw: Gateway) -
     night = due + timedelta(minutes=1)
     while 8 <= night.astimezone(new_york).hour < 21:
         night += timedelta(minutes=30)
-    jobs.sweep(gw.app, now=night)
+    sweep(gw.app, now=night)
     assert len(texts_sent(gw)) == 1
     [row] = [r for r in attempt_rows(gw, survey_id) if r.kind == "reminder" and r.number == 1]
     assert row.outcome == "scheduled", row.detail
     assert row.due_at is not None and row.due_at > night
     assert row.due_at.astimezone(new_york).hour == 8  # the window's opening
-    jobs.sweep(gw.app, now=row.due_at)
+    sweep(gw.app, now=row.due_at)
     texts = texts_sent(gw)
     # One reminder when the window opens (the second, if a holiday held the first past it).
     assert len(texts) == 2
@@ -196,7 +196,7 @@ def test_a_reminder_whose_send_could_not_be_queued_goes_out_on_a_later_sweep(
         raise RedisDown("Redis is down")
 
     with monkeypatch.context() as patched:
-        patched.setattr(jobs, "enqueue_send", redis_down)
+        patched.setattr(queue, "enqueue_send", redis_down)
         sweep_at(gw, survey_id, HOURS_4)  # recorded, not handed to a send job
     assert len(texts_sent(gw)) == 1
     sweep_at(gw, survey_id, HOURS_4 + timedelta(minutes=5))

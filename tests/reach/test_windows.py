@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway import jobs
 from gateway.flows.loader import load_flow_text
 from gateway.flows.model import ContactWindow, QuietHours
 from gateway.reach.windows import federal_holidays, next_allowed
+from gateway.sending.sweeper import sweep
 from gateway.store.models import Message
 from tests.reach.interactions_support import Clock, open_gateway, post, utc
 from tests.sms.support import Gateway
@@ -117,7 +117,7 @@ def test_the_deferred_survey_is_sent_when_the_window_opens(gateway: Gateway, clo
     clock.set("2026-11-21T18:00")
     held = send(gateway, "weekdays", WASHINGTON)
     clock.set("2026-11-23T14:00")
-    jobs.sweep(gateway.app, now=clock.now)
+    sweep(gateway.app, now=clock.now)
     assert gateway.survey(str(held["id"]))["status"] == "sent"
     assert len(gateway.outbound(str(held["id"]))) == 1
 

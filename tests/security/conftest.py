@@ -3,21 +3,16 @@ account, and a survey, a webhook subscription and a delivery that belong to dmv.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from config.settings import Settings
 from gateway.agencies.keys import ensure_agency
-from gateway.app import create_app
 from gateway.dashboard.auth import create_staff
 from gateway.flows.registry import FlowRegistry
 from gateway.store.db import db_of
@@ -66,24 +61,8 @@ class DmvRecords:
 
 
 @pytest.fixture
-def flows_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "flows"
-    directory.mkdir()
-    (directory / "dmv-visit.yaml").write_text(DMV_FLOW, encoding="utf-8")
-    (directory / "irs-call.yaml").write_text(IRS_FLOW, encoding="utf-8")
-    return directory
-
-
-@pytest.fixture
-def settings(settings: Settings, flows_dir: Path) -> Settings:
-    return dataclasses.replace(settings, flows_dir=flows_dir)
-
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[Flask]:
-    app = create_app(settings, {"TESTING": True})
-    yield app
-    db_of(app).dispose()
+def flow_files() -> dict[str, str]:
+    return {"dmv-visit.yaml": DMV_FLOW, "irs-call.yaml": IRS_FLOW}
 
 
 @pytest.fixture

@@ -36,6 +36,25 @@ def test_every_response_carries_the_security_headers(client: FlaskClient, path: 
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/responses", "/api/v1/nowhere", "/dashboard/login", "/dashboard/"]
+)
+def test_api_and_dashboard_responses_are_never_stored_by_a_cache(
+    client: FlaskClient, dmv_key: str, path: str
+) -> None:
+    response = client.get(path, headers=bearer(dmv_key))
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_signed_in_dashboard_page_is_never_stored_by_a_cache(app: Flask) -> None:
+    add_staff(app, "dmv", "pat@dmv.example.gov")
+    client = app.test_client()
+    assert sign_in(client, "pat@dmv.example.gov") == 302
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_the_policy_forbids_inline_script_and_framing() -> None:
     directives = dict(d.split(" ", 1) for d in CONTENT_SECURITY_POLICY.split("; "))
     assert directives["default-src"] == "'self'"

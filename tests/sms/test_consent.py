@@ -13,7 +13,7 @@ import pytest
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
 from gateway.surveys.consent import gives_consent
-from gateway.surveys.conversation import expire
+from gateway.surveys.lifecycle import expire
 from tests.sms.support import FLOWS, Gateway, make_gateway, replies
 
 CONSENT_FLOW = """\

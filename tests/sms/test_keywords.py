@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.agencies.keys import ensure_agency
+from gateway.store.db import db_of
 from gateway.store.models import Message, Survey
 from gateway.store.sealing import contact_hash
 from tests.sms.support import Gateway, replies
@@ -65,6 +67,27 @@ def test_help_names_the_program_the_contact_rates_and_how_to_stop(gateway: Gatew
     assert "help@dmv.example.gov" in help_text
     assert "Msg & data rates may apply" in help_text and "STOP" in help_text
     assert gateway.survey(survey_id)["status"] == "sent"
+
+
+def test_help_from_a_number_with_no_survey_gets_the_programs_help_text(gateway: Gateway) -> None:
+    (help_text,) = replies(gateway.text("HELP", from_="+12025550999"))
+    assert "There is no open survey" not in help_text
+    assert "DMV Customer Service" in help_text
+    assert "help@dmv.example.gov" in help_text
+    assert "Msg & data rates may apply" in help_text and "STOP" in help_text
+    (ayuda,) = replies(gateway.text("ayuda", from_="+12025550999"))
+    assert "Pueden aplicarse tarifas de mensajes y datos" in ayuda
+
+
+def test_help_from_an_unknown_number_on_a_gateway_of_several_agencies_names_none(
+    gateway: Gateway,
+) -> None:
+    with db_of(gateway.app).session() as session:
+        ensure_agency(session, "irs", name="Internal Revenue Service")
+    (help_text,) = replies(gateway.text("help", from_="+12025550999"))
+    assert "There is no open survey" not in help_text
+    assert "DMV" not in help_text and "Internal Revenue" not in help_text
+    assert "Msg & data rates may apply" in help_text and "STOP" in help_text
 
 
 def test_ayuda_gets_the_help_reply_in_spanish(gateway: Gateway) -> None:

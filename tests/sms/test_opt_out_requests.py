@@ -23,8 +23,13 @@ PLAIN = [
     "No más mensajes, gracias",
     "Dejen de enviarme mensajes",
 ]
+#: A keyword said twice, spelled out, with letters held, and short plain words.
+EMPHATIC = ["STOP STOP", "stop stop stop", "S T O P", "s.t.o.p.", "STOPP", "Stooop!",
+            "halt", "HALT!", "quit it", "End it.", "stop it please", "alto alto",
+            "Basta, basta"]  # fmt: skip
 NOT_REQUESTS = ["It did not stop", "the wait never seemed to end", "5", "no", "cancelled my"
-                " appointment", "stop sign outside was broken"]  # fmt: skip
+                " appointment", "stop sign outside was broken", "S", "O K", "stops",
+                "halted traffic", "it is the end of it", "the end"]  # fmt: skip
 
 
 @pytest.mark.parametrize("word", KEYWORDS)
@@ -42,6 +47,22 @@ def test_every_keyword_in_any_case_and_punctuation_is_a_stop(
 def test_a_plain_words_request_is_a_stop(body: str) -> None:
     matched = match_keyword(body)
     assert matched is not None and matched.kind == "stop"
+
+
+@pytest.mark.parametrize("body", EMPHATIC)
+def test_a_repeated_spelled_out_or_held_stop_and_short_plain_words_are_a_stop(body: str) -> None:
+    matched = match_keyword(body)
+    assert matched is not None and matched.kind == "stop", body
+
+
+@pytest.mark.parametrize("body", ["STOP STOP", "S T O P", "STOPP", "halt", "quit it", "end it"])
+def test_a_repeated_spelled_out_or_held_stop_opts_the_number_out(
+    gateway: Gateway, body: str
+) -> None:
+    survey_id = gateway.trigger()["id"]
+    assert len(replies(gateway.text(body))) == 1
+    assert gateway.opted_out()
+    assert gateway.status_of(survey_id) == "opted_out"
 
 
 @pytest.mark.parametrize(("body", "language"), [("no me envíen más", "es"),

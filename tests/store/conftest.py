@@ -1,21 +1,13 @@
-"""Store fixtures: a migrated database on each backend, and the rows a survey needs."""
+"""Store fixtures: the rows a survey needs (the migrated store is tests/support/databases.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from gateway.store.db import Database
 from gateway.store.models import Agency, FlowVersion, Survey
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
 
 
 def add_survey(database: Database, **overrides: object) -> str:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from gateway.store.db import Database, alembic_config, upgrade
-from tests.results.test_first_answered_migration import as_utc, insert
+from tests.reports.test_first_answered_migration import as_utc, insert
 
 BEFORE = "k01_scale"
 REVISION = "h01_in_place_updates"

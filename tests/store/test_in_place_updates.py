@@ -13,8 +13,8 @@ from gateway.store.db import Database
 from gateway.store.models import SURVEYS_FILLFACTOR
 from tests.sms.support import RESPONDENT, make_gateway
 
-#: What storing an answer to a survey that has started sets (gateway.store.driver's
-#: survey_update_cte, and the ORM path's flush).
+#: What storing an answer to a survey that has started sets (gateway.surveys.step_plan's
+#: plan_step, written by gateway.surveys.quick_steps and by the ORM path's flush).
 CHANGED_BY_AN_ANSWER = ("state", "updated_at")
 
 

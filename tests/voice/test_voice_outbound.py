@@ -13,14 +13,15 @@ from flask.testing import FlaskClient
 
 from channels.voice import SimulatedCalls
 from config.settings import Settings
-from gateway import jobs
 from gateway.agencies.keys import ensure_agency
 from gateway.app import create_app, flows_of
+from gateway.sending.sweeper import sweep
+from gateway.services.providers import providers_of
+from gateway.services.queue import enqueue_start
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
-from gateway.surveys import triggers
+from gateway.surveys import creation, trigger_requests
 from gateway.surveys.flow_versions import flow_source, record_flow_version
-from gateway.voice.outbound import placer_of
 from tests.voice.call_simulator import CallSimulator, flask_transport
 
 ACCOUNT = "AC" + "a" * 32
@@ -36,7 +37,7 @@ def trigger_call(app: Flask, flow_id: str = "call-center-post-call") -> str:
         flow = registry.get(flow_id)
         assert flow is not None
         agency = ensure_agency(session, flow.agency)
-        request = triggers.validate_trigger(
+        request = trigger_requests.validate_trigger(
             {
                 "flow": flow_id,
                 "channel": "voice",
@@ -48,8 +49,8 @@ def trigger_call(app: Flask, flow_id: str = "call-center-post-call") -> str:
             utcnow().date(),
         )
         version = record_flow_version(session, flow, flow_source(flow))
-        survey_id = triggers.create_survey(session, request, agency, version).id
-    jobs.enqueue_start(app, survey_id, None)
+        survey_id = creation.create_survey(session, request, agency, version).id
+    enqueue_start(app, survey_id, None)
     return survey_id
 
 
@@ -104,14 +105,14 @@ def test_a_call_twilio_refuses_for_good_fails_the_survey_with_the_reason(
 
 def placed_call(app: Flask) -> tuple[str, str]:
     survey_id = trigger_call(app)
-    placer = placer_of(app)
+    placer = providers_of(app).calls
     assert isinstance(placer, SimulatedCalls)
     return survey_id, placer.placed[-1].sid
 
 
 def test_without_twilio_the_call_is_recorded_not_placed(app: Flask) -> None:
     survey_id, sid = placed_call(app)
-    placer = placer_of(app)
+    placer = providers_of(app).calls
     assert isinstance(placer, SimulatedCalls)
     assert placer.placed[0].url == f"https://gateway.example.gov/twilio/voice?survey={survey_id}"
     assert survey(app, survey_id).status == "sent"
@@ -148,7 +149,7 @@ def test_a_busy_line_is_called_twice_more_an_hour_apart_then_the_survey_fails(
     app: Flask, phone: CallSimulator
 ) -> None:
     survey_id, sid = placed_call(app)
-    placer = placer_of(app)
+    placer = providers_of(app).calls
     assert isinstance(placer, SimulatedCalls)
     for attempt in (1, 2):
         phone.status_of(sid, "busy", to=RESPONDENT)
@@ -156,7 +157,7 @@ def test_a_busy_line_is_called_twice_more_an_hour_apart_then_the_survey_fails(
         assert waiting.status == "scheduled"
         assert waiting.send_at is not None
         assert timedelta(minutes=59) < waiting.send_at - utcnow() <= timedelta(hours=1)
-        jobs.sweep(app, now=waiting.send_at + timedelta(seconds=1))
+        sweep(app, now=waiting.send_at + timedelta(seconds=1))
         assert len(placer.placed) == attempt + 1
         sid = placer.placed[-1].sid
     phone.status_of(sid, "busy", to=RESPONDENT)

@@ -28,6 +28,12 @@ def page_form(response: TestResponse) -> Form:
     return Form(action=action.group(1), fields=fields)
 
 
+def checked(response: TestResponse) -> list[str]:
+    """The values of the choices selected on the page, as a browser would submit them."""
+    inputs = re.findall(r'<input [^>]*name="answer" value="([^"]*)"( checked)?>', text(response))
+    return [value for value, on in inputs if on]
+
+
 def follow(client: FlaskClient, response: TestResponse) -> TestResponse:
     """Follow redirects as a browser does after a POST (303 -> GET)."""
     while response.status_code in (301, 302, 303):

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.email.invitation import links_of
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
+from gateway.surveys.links import links_of
 from tests.web.support import follow, page_form, start_public, text
 
 
@@ -49,6 +49,18 @@ def test_the_first_screen_shows_the_full_pra_notice(client: FlaskClient) -> None
     assert "voluntary" in html
     assert "improve our service" in html
     assert "a person is not required to respond to" in html
+
+
+def test_every_later_screen_names_the_omb_control_number_and_its_expiry(
+    client: FlaskClient,
+) -> None:
+    page = start_public(client)
+    for answer in ("2", ["wait", "staff"], "45"):
+        page = follow(client, page_form(page).submit(client, answer=answer))
+        html = text(page)
+        assert "OMB No. 1234-5678" in html
+        assert "exp. September 30, 2028" in html
+        assert "a person is not required to respond to" not in html  # the short form
 
 
 def test_a_survey_completed_on_the_web_records_every_answer(
