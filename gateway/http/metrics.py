@@ -105,6 +105,14 @@ def count_completion(channel: str) -> None:
     COMPLETIONS.labels(channel).inc()
 
 
+def count_quick_step(channel: str, status: str, sends: int, *, completed: bool) -> None:
+    """A step stored by a quick path, counted once it is committed: its outbound rows, and
+    the survey's completion if the step completed it."""
+    count_sends(channel, status, sends)
+    if completed:
+        count_completion(channel)
+
+
 # -- counting the store's writes --------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ from gateway.store.libpq import LibpqCursor
 from gateway.store.models import OptOut, Survey
 from gateway.store.results_models import WebhookSubscription
 from gateway.store.sealing import contact_hash
+from gateway.surveys import quick_steps
 from gateway.surveys.messages import reply_texts
 from gateway.surveys.open_surveys import AWAITING_REPLY, awaiting_reply
 from gateway.surveys.quick_steps import MESSAGE_COLUMNS, flow_of_version, sealing, store_step
@@ -176,20 +177,17 @@ def quick_reply(
     reply = on_driver(engine, lambda cursor: _serve(cursor, engine, inbound, max_reprompts))
     if reply is None:
         return None
-    metrics.count_sends("sms", reply_status, len(reply.texts))
-    if reply.completed:
-        metrics.count_completion("sms")
+    metrics.count_quick_step("sms", reply_status, len(reply.texts), completed=reply.completed)
     return reply.texts
 
 
 def _serve(
     cursor: LibpqCursor, engine: Engine, inbound: _Inbound, max_reprompts: int
 ) -> _Reply | None:
-    cursor.execute(_LOAD, {"contact_hash": inbound.contact_hash})
-    row = cursor.fetchone()
-    if row is None:
+    found_by = {"contact_hash": inbound.contact_hash}
+    survey = quick_steps.read_one(cursor, _LOAD, found_by, _Awaiting._make)
+    if survey is None:
         return None
-    survey = _Awaiting._make(row)
     if survey.opted_out and inbound.opts_in_if_opted_out:
         return None
     now = inbound.now

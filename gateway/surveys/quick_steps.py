@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
@@ -148,3 +148,18 @@ def store_step(
     shape = _Shape(head, returns, len(writes.answers), replies, tuple(writes.columns))
     cursor.execute(_statement(shape), params)
     return cursor.fetchone() is not None
+
+
+_Row = TypeVar("_Row")
+
+
+def read_one(
+    cursor: LibpqCursor,
+    statement: str,
+    params: Mapping[str, Any],
+    make: Callable[[Sequence[Any]], _Row],
+) -> _Row | None:
+    """The one row ``statement`` reads, made into ``make``'s type; None when there is none."""
+    cursor.execute(statement, params)
+    row = cursor.fetchone()
+    return None if row is None else make(row)

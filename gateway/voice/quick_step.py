@@ -46,6 +46,7 @@ from gateway.http import metrics
 from gateway.store.driver import on_driver
 from gateway.store.libpq import LibpqCursor
 from gateway.store.models import utcnow
+from gateway.surveys import quick_steps
 from gateway.surveys.quick_steps import MESSAGE_COLUMNS, flow_of_version, sealing, store_step
 from gateway.surveys.step_plan import (
     SurveyAsRead,
@@ -135,9 +136,7 @@ def quick_step(engine: Engine, call: CallEvent, *, max_reprompts: int) -> str | 
     stored = on_driver(engine, lambda cursor: _serve(cursor, engine, call, max_reprompts))
     if stored is None:
         return None
-    metrics.count_sends(CHANNEL, SPOKEN, 1)
-    if stored.completed:
-        metrics.count_completion(CHANNEL)
+    metrics.count_quick_step(CHANNEL, SPOKEN, 1, completed=stored.completed)
     return stored.twiml
 
 
@@ -181,11 +180,9 @@ def status_changes_nothing(engine: Engine, call_sid: str) -> bool:
 def _serve(
     cursor: LibpqCursor, engine: Engine, event: CallEvent, max_reprompts: int
 ) -> _Step | None:
-    cursor.execute(_LOAD, {"survey_id": event.survey_id})
-    row = cursor.fetchone()
-    if row is None:
+    call = quick_steps.read_one(cursor, _LOAD, {"survey_id": event.survey_id}, _Call._make)
+    if call is None:
         return None
-    call = _Call._make(row)
     if (
         call.channel != CHANNEL
         or call.provider_ref != event.call_sid

@@ -11,9 +11,8 @@ expired or finished survey 410, each as a page that says so.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -24,7 +23,7 @@ from gateway.engine.types import Event, SessionState
 from gateway.flows.catalog import message as engine_message
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
-from gateway.flows.render import pick_text, render_text
+from gateway.flows.render import render_text
 from gateway.http.fixed_window import RateLimiter, rate_limiter
 from gateway.store.db import db_of
 from gateway.store.models import Survey
@@ -33,6 +32,7 @@ from gateway.surveys.lifecycle import apply_event, survey_flow
 from gateway.surveys.links import LinkError, Purpose, links_of
 from gateway.web.pages import error_message, question_page, step_marker, strings
 from gateway.web.qr import check_location
+from gateway.web.rendering import PAGE_LANGUAGES, PageError, render_page, visitor_language
 from gateway.web.surveys import (
     closed_reason,
     create_public_survey,
@@ -49,28 +49,6 @@ bp = Blueprint(
 ENTRY_LIMIT = 30
 ENTRY_WINDOW_SECONDS = 600
 
-PAGE_LANGUAGES = ("en", "es")
-
-
-class PageError(Exception):
-    """Ends a request with a friendly page: a heading and a sentence from the catalog."""
-
-    def __init__(
-        self,
-        status: int,
-        name: str,
-        *,
-        language: str | None = None,
-        retry_after: int | None = None,
-        return_url: str | None = None,
-    ) -> None:
-        super().__init__(name)
-        self.status = status
-        self.name = name
-        self.language = language
-        self.retry_after = retry_after
-        self.return_url = return_url
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -86,13 +64,6 @@ def _registry() -> FlowRegistry:
     return registry
 
 
-def _visitor_language(offered: tuple[str, ...] = PAGE_LANGUAGES) -> str:
-    asked = request.args.get("lang")
-    if asked in offered:
-        return asked
-    return request.accept_languages.best_match(offered) or offered[0]
-
-
 def _limiter() -> RateLimiter:
     limiter: RateLimiter | None = current_app.extensions.get("web_entry_limiter")
     if limiter is None:
@@ -105,34 +76,6 @@ def _limiter() -> RateLimiter:
         )
         current_app.extensions["web_entry_limiter"] = limiter
     return limiter
-
-
-def render_page(
-    template: str,
-    *,
-    language: str,
-    flow: Flow | None = None,
-    status: int = 200,
-    languages: list[tuple[str, str, str]] | None = None,
-    **values: Any,
-) -> Response:
-    """A page in the survey layout, in ``language``."""
-    words = strings(language)
-    title = pick_text(flow.title, language) if flow else words.message("site.banner")
-    agency = flow.agency if flow else None
-    html = render_template(
-        template,
-        lang=language,
-        t=words.message,
-        site_title=title,
-        title=title,
-        languages=languages,
-        footer=words.message("site.footer", agency=agency) if agency else "",
-        **values,
-    )
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 #: Form fields a respondent writes: cleaned and kept, never refused.
@@ -154,7 +97,7 @@ def _check_input() -> None:
 
 @bp.errorhandler(PageError)
 def _page_error(error: PageError) -> Response:
-    language = error.language or _visitor_language()
+    language = error.language or visitor_language()
     words = strings(language)
     params = {"minutes": max(1, -(-(error.retry_after or 60) // 60))}
     response = render_page(
@@ -387,7 +330,7 @@ def public_entry(flow_id: str) -> ResponseReturnValue:
     flow = _registry().get(flow_id)
     if flow is None or "web" not in flow.channels:
         raise PageError(404, "not_found")
-    language = _visitor_language(flow.languages)
+    language = visitor_language(flow.languages)
     if flow.pra is not None and flow.pra.expired(_now().date()):
         raise PageError(410, "closed", language=language)
     location = request.args.get("location") or None
