@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from config.logging import configure_logging
 from config.settings import Settings
 from gateway.agencies.keys import create_api_key, ensure_agency
 from gateway.app import create_app
+from gateway.sending.sweeper import Sweeper
 from gateway.store.db import db_of, make_engine, upgrade
 from gateway.store.models import Base
 from tests.private_services import services_for_tests
@@ -208,6 +210,16 @@ def _quick_lane_never_fails_unseen(
         return
     failures = [r for r in caplog.records if r.name == "gateway.twilio.quick_lane"]
     assert not failures, f"the quick lane failed: {failures[0].getMessage()}"
+
+
+@pytest.fixture(autouse=True)
+def _no_sweeper_outlives_its_test() -> Iterator[None]:
+    """An app outside testing mode starts the in-process sweeper with its first request:
+    stop it with the test, before it sweeps a database the next test is using."""
+    yield
+    for thread in threading.enumerate():
+        if isinstance(thread, Sweeper):
+            thread.stop()
 
 
 @pytest.fixture

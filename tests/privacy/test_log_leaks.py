@@ -207,8 +207,10 @@ def test_a_database_error_and_signed_link_visits_log_no_body_contact_or_token(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    # Not in testing mode: an error is logged and answered, as in production.
-    gateway = Gateway(create_app(sms_settings(database_url), {}))
+    # Exceptions not propagated: an error is logged and answered, as in production.
+    gateway = Gateway(
+        create_app(sms_settings(database_url), {"TESTING": True, "PROPAGATE_EXCEPTIONS": False})
+    )
     lane = gateway.app.wsgi_app
     assert isinstance(lane, QuickLane)
     # The views' general path, where every statement goes through SQLAlchemy (the quick
