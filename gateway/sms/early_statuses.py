@@ -67,15 +67,7 @@ def apply_or_keep(
     status for the same sid is kept once."""
 
     def apply() -> StatusOutcome:
-        outcome = delivery_statuses.apply_status(
-            session,
-            sid=sid,
-            status=status,
-            error_code=error_code,
-            now=now,
-            max_attempts=max_attempts,
-        )
-        return fallback.settle_failed_text(session, outcome, now)
+        return _applied(session, sid, status, error_code, now=now, max_attempts=max_attempts)
 
     outcome = apply()
     if outcome.found:
@@ -94,6 +86,23 @@ def apply_or_keep(
             )
         )
     return outcome
+
+
+def _applied(
+    session: Session,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    *,
+    now: datetime,
+    max_attempts: int,
+) -> StatusOutcome:
+    """A status applied to its text, and a text that failed for good settled: its survey
+    switched to a call where the flow allows, else failed (:mod:`gateway.reach.fallback`)."""
+    outcome = delivery_statuses.apply_status(
+        session, sid=sid, status=status, error_code=error_code, now=now, max_attempts=max_attempts
+    )
+    return fallback.settle_failed_text(session, outcome, now)
 
 
 def _insert(session: Session) -> Any:
@@ -118,18 +127,7 @@ def apply_recorded(
     if not rows:
         return []
     outcomes = [
-        fallback.settle_failed_text(
-            session,
-            delivery_statuses.apply_status(
-                session,
-                sid=sid,
-                status=status,
-                error_code=error_code,
-                now=now,
-                max_attempts=max_attempts,
-            ),
-            now,
-        )
+        _applied(session, sid, status, error_code, now=now, max_attempts=max_attempts)
         for _id, sid, status, error_code in sorted(
             rows, key=lambda row: (delivery_statuses.STATUS_RANK.get(row[2], 0), row[0])
         )
