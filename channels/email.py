@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -39,18 +39,33 @@ class OutgoingEmail:
     text: str
     html: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Who the email is from, when not the sender's own address (an agency's): the
+    #: address (also the envelope sender), the name shown with it, and where replies go.
+    from_address: str | None = None
+    from_name: str | None = None
+    reply_to: str | None = None
 
     def __post_init__(self) -> None:
         if "@" not in self.to:
             raise ValueError(f"not an email address: {self.to!r}")
         if "\n" in self.subject or "\r" in self.subject:
             raise ValueError("an email subject is one line")
+        for value in (self.from_address, self.from_name, self.reply_to):
+            if value is not None and ("\n" in value or "\r" in value):
+                raise ValueError("an email's From and Reply-To are one line")
+
+    def envelope_from(self, sender: str) -> str:
+        """The address the email goes out from: its own, else ``sender``'s."""
+        return self.from_address or sender
 
 
 def build_message(email: OutgoingEmail, sender: str, message_id: str) -> EmailMessage:
     """The MIME message: multipart/alternative, text first so HTML wins where it is shown."""
     message = EmailMessage()
-    message["From"] = sender
+    address = email.envelope_from(sender)
+    message["From"] = formataddr((email.from_name, address)) if email.from_name else address
+    if email.reply_to:
+        message["Reply-To"] = email.reply_to
     message["To"] = email.to
     message["Subject"] = email.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
@@ -165,7 +180,7 @@ class SmtpEmail:
         return smtplib.SMTP(config.host, config.port, timeout=self.timeout)
 
     def send(self, email: OutgoingEmail) -> SendResult:
-        message_id = new_message_id(self.sender)
+        message_id = new_message_id(email.envelope_from(self.sender))
         message = build_message(email, self.sender, message_id)
         try:
             with self._connect() as server:
@@ -175,7 +190,9 @@ class SmtpEmail:
                     server.ehlo()
                 if self.config.username:
                     server.login(self.config.username, self.config.password or "")
-                server.send_message(message, from_addr=self.sender, to_addrs=[email.to])
+                server.send_message(
+                    message, from_addr=email.envelope_from(self.sender), to_addrs=[email.to]
+                )
         except (smtplib.SMTPException, OSError) as exc:
             raise map_smtp_error(exc) from exc
         return SendResult(sid=message_id.strip("<>")[:64], status="sent")
@@ -199,7 +216,7 @@ class SimulatedEmail:
         self.sent: list[SimulatedEmailRecord] = []
 
     def send(self, email: OutgoingEmail) -> SendResult:
-        message_id = new_message_id(self.sender)
+        message_id = new_message_id(email.envelope_from(self.sender))
         message = build_message(email, self.sender, message_id)
         sid = message_id.strip("<>")[:64]
         with self._lock:

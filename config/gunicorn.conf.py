@@ -30,6 +30,9 @@ keepalive = 5
 # one worker. Connections still waiting in a worker's queue when it stops are reset.
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"
 accesslog = None  # the app logs requests itself, without personal data
+# gunicorn's own lines (a malformed request, an error before the app answers) quote the
+# request; this logger masks them as the app's lines are masked.
+logger_class = "config.gunicorn_logs.GatewayLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False
 

@@ -33,23 +33,36 @@ _STANDARD_ATTRS: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, Non
 _PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{8,}\d(?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 REDACTED: Final = "[redacted]"
-# The token of a signed survey, answer or unsubscribe link (``/s/``, ``/a/``, ``/u/``):
-# whoever holds it can open the survey, so a path that carries one is masked too.
-_SIGNED_PATH = re.compile(r"(/[sau]/)[A-Za-z0-9_.-]{16,}")
+# The token of a signed survey, answer, unsubscribe or reply link (``/s/``, ``/a/``,
+# ``/u/``, ``/r/``): whoever holds it can open the survey or write to its case, so a path
+# that carries one is masked too.
+_SIGNED_PATH = re.compile(r"(/[saur]/)[A-Za-z0-9_.-]{16,}")
 TOKEN_MASK: Final = "[token]"
+
+# PostgreSQL's error details quote the row's values (``DETAIL:  Key (contact_hash)=(...)
+# already exists``, ``CONTEXT:  JSON data, line 1: ...``): a constraint name says enough.
+_PG_DETAIL = re.compile(r"(?m)^([ \t]*(?:DETAIL|CONTEXT)):.*$")
+_PG_KEY = re.compile(r"(Key \([^)]*\))=\(.*?\)(?= |$|\n)", re.DOTALL)
+WITHHELD: Final = "[withheld]"
 
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 _HANDLER_MARK: Final = "_gateway_handler"
 
 
 def redact(text: str) -> str:
-    """``text`` with phone numbers, email addresses and signed-link tokens masked."""
-    masked = _SIGNED_PATH.sub(rf"\g<1>{TOKEN_MASK}", text)
+    """``text`` with phone numbers, email addresses, signed-link tokens and the values
+    PostgreSQL's error details quote masked."""
+    masked = _PG_KEY.sub(rf"\g<1>=({WITHHELD})", _PG_DETAIL.sub(rf"\g<1>: {WITHHELD}", text))
+    masked = _SIGNED_PATH.sub(rf"\g<1>{TOKEN_MASK}", masked)
     return _EMAIL.sub(REDACTED, _PHONE.sub(REDACTED, masked))
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
-    """Masks contact details in the message and stamps the current request id."""
+    """Masks contact details in the message and its traceback, and stamps the current
+    request id."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
@@ -57,6 +70,14 @@ class RedactingFilter(logging.Filter):
         masked = redact(message)
         if masked != message:
             record.msg, record.args = masked, None
+        # Formatters write ``exc_text`` when it is set: the traceback, masked here (another
+        # handler may have formatted it first, unmasked).
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
@@ -73,9 +94,9 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
+            entry["exception"] = record.exc_text or redact(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
 
 

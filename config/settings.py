@@ -32,6 +32,29 @@ def _switch(value: str | None, name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be on or off, not {value!r}")
 
 
+def _opt_out_scope(value: str | None) -> str:
+    scope = (value or "all").lower()
+    if scope not in ("all", "agency"):
+        raise ValueError(f"OPT_OUT_SCOPE must be all or agency, not {value!r}")
+    return scope
+
+
+def _read_timeout(value: str | None) -> float:
+    if value is None:
+        return 15.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 86_400:
+        raise ValueError(f"READ_STATEMENT_TIMEOUT must be seconds from 0 to 86400, not {value!r}")
+    return seconds
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """The gateway's configuration. Build it with :meth:`from_env`."""
@@ -49,6 +72,9 @@ class Settings:
     twilio_api_base_url: str | None = None
     smtp_url: str | None = None
     email_from: str = "feedback@localhost"
+    # What a STOP to an agency's number covers (gateway/surveys/opt_outs.py): "all" agencies
+    # (the conservative default) or that "agency" alone.
+    opt_out_scope: str = "all"
     environment: str = "development"
     max_reprompts: int = 2
     queue_prefix: str = ""
@@ -86,6 +112,14 @@ class Settings:
     # A dashboard session ends when unused this long, and this long after sign-in at most.
     dashboard_idle_minutes: float = 30.0
     dashboard_session_hours: float = 12.0
+    # Free-text answers (docs/comments.md): the themes' taxonomy file (None: the shipped
+    # taxonomy/default.yaml), and the reader of themes, sentiment and crisis language
+    # ("rules", or "package.module:factory").
+    comment_taxonomy: Path | None = None
+    comment_reader: str = "rules"
+    # Seconds one statement of a read-heavy request (a dashboard page, a report, an export)
+    # may run on PostgreSQL before it is cancelled (gateway/store/slow_reads.py); 0: no limit.
+    read_statement_timeout: float = 15.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -114,6 +148,7 @@ class Settings:
             twilio_api_base_url=(get("TWILIO_API_BASE_URL") or "").rstrip("/") or None,
             smtp_url=get("SMTP_URL"),
             email_from=get("EMAIL_FROM") or "feedback@localhost",
+            opt_out_scope=_opt_out_scope(get("OPT_OUT_SCOPE")),
             environment=environment,
             max_reprompts=int(get("MAX_REPROMPTS") or 2),
             queue_prefix=get("QUEUE_PREFIX") or "",
@@ -142,6 +177,9 @@ class Settings:
             ),
             dashboard_idle_minutes=float(get("DASHBOARD_IDLE_MINUTES") or 30),
             dashboard_session_hours=float(get("DASHBOARD_SESSION_HOURS") or 12),
+            comment_taxonomy=_optional_path(get("COMMENT_TAXONOMY")),
+            comment_reader=get("COMMENT_READER") or "rules",
+            read_statement_timeout=_read_timeout(get("READ_STATEMENT_TIMEOUT")),
         )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:

@@ -10,9 +10,12 @@ from flask import Flask
 
 from config.logging import configure_logging
 from config.settings import Settings
+from gateway.alerts import crisis as alert_crisis
 from gateway.alerts import delivery as alert_delivery
 from gateway.api.blueprint import bp as api_bp
 from gateway.api.openapi import bp as api_description_bp
+from gateway.cases import setup as cases
+from gateway.cases.opening import open_or_reopen
 from gateway.dashboard import views as dashboard
 from gateway.flows.registry import FlowRegistry
 from gateway.http import (
@@ -29,6 +32,7 @@ from gateway.sending import sweeper
 from gateway.sms import webhooks as sms
 from gateway.store import db as store_db
 from gateway.store import sealing as contacts
+from gateway.surveys import comment_arrival
 from gateway.twilio import quick_lane
 from gateway.voice import webhooks as voice
 from gateway.web import routes as web_pages
@@ -75,6 +79,10 @@ def create_app(
         app.register_blueprint(simulator.bp)
     sweeper.init_app(app)
     alert_delivery.init_app(app)
+    cases.init_app(app)
+    # Free-text answers: the configured reader, and the crisis route (which opens cases).
+    comment_arrival.configure_from(settings.comment_taxonomy, settings.comment_reader)
+    alert_crisis.init_app(open_or_reopen)
     dashboard.init_app(app)
     # Both inside the proxy headers' middleware (security_headers), which sees requests
     # first; static files once every blueprint (and its static folder) is registered.

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from rq.job import Job
 
 from gateway.alerts import delivery
+from gateway.cases import replies
 from gateway.sending import batch_starts, due, starters, texts
 from gateway.services import queue
 
@@ -48,6 +49,11 @@ def deliver_job(delivery_id: str) -> queue.JobResult:
     return delivery.deliver(_app(), int(delivery_id))
 
 
+def case_reply_job(case_id: str) -> None:
+    """Send a case's waiting replies to its respondent."""
+    replies.send_waiting(_app(), case_id)
+
+
 def start_chunk(survey_ids: list[str]) -> None:
     """Start a chunk of a batch's surveys."""
     batch_starts.start_chunk(_app(), survey_ids)
@@ -66,6 +72,7 @@ JOBS: dict[str, Callable[..., Any]] = {
     queue.DELIVER_JOB: deliver_job,
     queue.START_CHUNK_JOB: start_chunk,
     queue.SEND_CHUNK_JOB: send_chunk,
+    queue.CASE_REPLY_JOB: case_reply_job,
 }
 
 #: The names jobs were queued under by earlier releases, kept for one release so that

@@ -30,6 +30,14 @@ ACTIONS = (
     "webhook.subscribed",
     "webhook.deleted",
     "alert_secret.rotated",
+    "agency.created",
+    "agency.updated",
+    "agency.sender_added",
+    "agency.sender_default",
+    "agency.sender_removed",
+    "agency.twilio_set",
+    "agency.twilio_cleared",
+    "comment.themes_corrected",
 )
 
 

@@ -53,9 +53,15 @@ def ensure_agency(
 
 
 def create_api_key(
-    session: Session, agency: Agency, label: str | None = None, expires_at: datetime | None = None
+    session: Session,
+    agency: Agency,
+    label: str | None = None,
+    expires_at: datetime | None = None,
+    *,
+    admin: bool = False,
 ) -> tuple[ApiKey, str]:
-    """A new key for ``agency``: the row (holding only the hash) and the key itself."""
+    """A new key for ``agency``: the row (holding only the hash) and the key itself. An
+    ``admin`` key may also read and change the agency's settings."""
     key = generate_key()
     row = ApiKey(
         agency_id=agency.id,
@@ -63,6 +69,7 @@ def create_api_key(
         key_hash=hash_key(key),
         label=label,
         expires_at=expires_at,
+        admin=admin,
     )
     session.add(row)
     session.flush()

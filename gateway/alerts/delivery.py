@@ -29,9 +29,11 @@ import requests
 import sqlalchemy as sa
 from flask import Flask
 from rq import Retry
+from sqlalchemy.orm import Session
 
 from channels.base import DeliveryError
 from channels.email import OutgoingEmail
+from gateway.agencies.profiles import EmailIdentity, email_identity
 from gateway.alerts.rules import (
     DISPATCH_KEY,
     SIGNATURE_HEADER,
@@ -43,7 +45,7 @@ from gateway.alerts.rules import (
 from gateway.services import destinations, pinned_http, queue
 from gateway.services.providers import providers_of
 from gateway.store.db import db_of
-from gateway.store.models import utcnow
+from gateway.store.models import Agency, utcnow
 from gateway.store.results_models import Delivery, DeliveryAttempt, WebhookSubscription
 from gateway.surveys import events
 
@@ -131,8 +133,15 @@ def _email(app: Flask, delivery: dict[str, Any]) -> None:
         f"A survey of the flow {delivery['flow_id']} matched the alert rule "
         f"{delivery['rule']!r}.\n\nSurvey: {delivery['survey_id']}\n\n{delivery['body']}\n"
     )
+    identity: EmailIdentity = delivery["identity"]
     email = OutgoingEmail(
-        to=delivery["target"], subject=subject, text=text, html=f"<pre>{_escape(text)}</pre>"
+        to=delivery["target"],
+        subject=subject,
+        text=text,
+        html=f"<pre>{_escape(text)}</pre>",
+        from_address=identity.address,
+        from_name=identity.name,
+        reply_to=identity.reply_to,
     )
     try:
         providers_of(app).email.send(email)
@@ -158,6 +167,12 @@ def _claim(session: Any, delivery_id: int, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(claimed.rowcount)
+
+
+def _identity(session: Session, agency_id: int | None) -> EmailIdentity:
+    """The email identity of the delivery's agency (the deployment's without one)."""
+    agency = session.get(Agency, agency_id) if agency_id is not None else None
+    return email_identity(agency) if agency is not None else EmailIdentity()
 
 
 def _load(app: Flask, delivery_id: int) -> dict[str, Any] | None:
@@ -187,6 +202,7 @@ def _load(app: Flask, delivery_id: int) -> dict[str, Any] | None:
             "survey_id": delivery.survey_id,
             "body": delivery.body,
             "secret": secret,
+            "identity": _identity(session, delivery.agency_id),
         }
 
 

@@ -35,6 +35,8 @@ from gateway.surveys.flow_versions import flow_for_version_id
 
 log = logging.getLogger(__name__)
 
+#: A comment's crisis route (:mod:`gateway.alerts.crisis`): not a completion's delivery.
+CRISIS_EVENT = "comment.crisis"
 #: ``app.extensions`` key of the function that queues committed deliveries by id.
 DISPATCH_KEY = "delivery_dispatch"
 SIGNATURE_HEADER = "X-Gateway-Signature"
@@ -172,7 +174,11 @@ def survey_completed(session: Session, survey: Survey) -> list[Delivery]:
     flow = _flow(session, survey)
     if not flow.alerts and not subscriptions:
         return []  # the common case: nothing to deliver, whatever was delivered before
-    already = session.scalar(sa.select(Delivery.id).where(Delivery.survey_id == survey.id).limit(1))
+    already = session.scalar(
+        sa.select(Delivery.id)
+        .where(Delivery.survey_id == survey.id, Delivery.event != CRISIS_EVENT)
+        .limit(1)
+    )
     if already is not None:
         return []
     deliveries = plan_deliveries(flow, survey, _answers(session, survey), subscriptions)
@@ -180,12 +186,29 @@ def survey_completed(session: Session, survey: Survey) -> list[Delivery]:
         return []
     session.add_all(deliveries)
     session.flush()
-    ids = [d.id for d in deliveries]
+    dispatch_after_commit(session, survey.id, [d.id for d in deliveries])
+    return deliveries
+
+
+def dispatch_after_commit(session: Session, survey_id: str, ids: list[int]) -> None:
+    """Queue the deliveries ``ids`` once the session's transaction has committed.
+
+    Only the real commit counts: the release of a savepoint (a case opened in a nested
+    transaction by a listener that runs later in the same transaction) is reported as a
+    commit too, and a delivery job started then would not find its row yet.
+    """
     dispatch: Dispatch | None = (
         current_app.extensions.get(DISPATCH_KEY) if has_app_context() else None
     )
     if dispatch is None:
-        log.warning("survey %s: %d deliveries recorded, none queued", survey.id, len(ids))
-        return deliveries
-    event.listen(session, "after_commit", lambda _session: dispatch(ids), once=True)
-    return deliveries
+        log.warning("survey %s: %d deliveries recorded, none queued", survey_id, len(ids))
+        return
+    sent: list[bool] = []
+
+    def after_commit(committed: Session) -> None:
+        if sent or committed.get_nested_transaction() is not None:
+            return
+        sent.append(True)
+        dispatch(ids)
+
+    event.listen(session, "after_commit", after_commit)

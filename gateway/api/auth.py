@@ -41,9 +41,22 @@ def authenticate() -> None:
             row.last_used_at = now
         agency = row.agency
         prefix = row.prefix
+        admin = row.admin
         session.expunge(agency)
     g.agency = agency
     g.api_key_prefix = prefix  # names the caller in the audit log
+    g.api_key_admin = admin
+
+
+def require_admin() -> None:
+    """Refuse (403) a request whose key is not an admin key of its agency."""
+    if not getattr(g, "api_key_admin", False):
+        raise ApiError(
+            403,
+            "forbidden",
+            "this API key may not read or change the agency's settings; "
+            "an admin key may (`gateway keys create --admin`)",
+        )
 
 
 def current_agency() -> Agency:

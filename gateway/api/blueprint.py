@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from gateway.api import batch, responses, surveys
+from gateway.api import agency, batch, cases, comments, responses, surveys
 from gateway.api import reports as a11_reports
 from gateway.api import webhooks as event_webhooks
 from gateway.api.auth import authenticate
@@ -41,3 +41,6 @@ bp.register_blueprint(surveys.bp)
 bp.register_blueprint(responses.bp)
 bp.register_blueprint(a11_reports.bp)
 bp.register_blueprint(event_webhooks.bp)
+bp.register_blueprint(cases.bp)
+bp.register_blueprint(comments.bp)
+bp.register_blueprint(agency.bp)

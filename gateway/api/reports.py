@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from gateway.api.auth import current_agency
+from gateway.exports.streams import started
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.http.errors import ApiError
@@ -19,6 +20,7 @@ from gateway.reports.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, FiscalQuart
 from gateway.reports.queries import resolve_flow
 from gateway.reports.report import a11_report, likert_csv, submission_csv
 from gateway.store.db import db_of
+from gateway.store.slow_reads import reading
 from gateway.surveys.input_policy import InputRefused, whole_number
 
 bp = Blueprint("reports", __name__)
@@ -50,7 +52,7 @@ def _flow(agency_slug: str) -> Flow:
     if not flow_id:
         raise _bad("flow", "flow is required: the id of the flow to report on")
     registry: FlowRegistry = current_app.extensions["flows"]
-    with db_of(current_app).session() as session:
+    with reading(db_of(current_app)) as session:
         flow = resolve_flow(registry, session, agency_slug, flow_id)
     if flow is None:
         raise ApiError(404, "flow_not_found", f"no flow {flow_id!r} for agency {agency_slug!r}")
@@ -67,15 +69,15 @@ def a11() -> ResponseReturnValue:
     flow = _flow(agency.slug)
     database = db_of(current_app)
     if fmt == "json":
-        with database.session() as session:
+        with reading(database) as session:
             return jsonify(a11_report(session, flow, agency.id, quarter))
     kind = report_kind(flow)
     name = f"{flow.id}-fy{quarter.fiscal_year}-q{quarter.quarter}"
     if kind == "v2":
-        body = submission_csv(database, flow, agency.id, quarter)
+        body = started(submission_csv(database, flow, agency.id, quarter))
         name += "-responses.csv"
     elif kind == "seven_drivers":
-        with database.session() as session:
+        with reading(database) as session:
             body = iter(list(likert_csv(session, flow, agency.id, quarter)))
         name += "-drivers.csv"
     else:

@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -18,8 +18,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
 from gateway.api.auth import current_agency
+from gateway.api.params import DEFAULT_LIMIT, MAX_LIMIT, bad_parameter, time_parameter
 from gateway.exports import floip_api
-from gateway.exports.csv_rows import survey_csv_rows
+from gateway.exports.csv_rows import comment_header, survey_csv_rows
 from gateway.exports.filters import extra_clauses
 from gateway.exports.streams import started
 from gateway.flows.model import CHANNELS, Flow
@@ -28,6 +29,8 @@ from gateway.http.errors import ApiError
 from gateway.store.db import Database, db_of
 from gateway.store.models import SURVEY_STATUSES, Agency, FlowVersion, Survey
 from gateway.store.sealing import keyed_digest
+from gateway.store.slow_reads import reading
+from gateway.surveys.comment_readings import readings_json
 from gateway.surveys.flow_versions import flow_for_version
 from gateway.surveys.input_policy import (
     MAX_QUERY_VALUE,
@@ -40,8 +43,6 @@ from gateway.surveys.serializers import survey_json
 
 bp = Blueprint("responses", __name__)
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 CSV_FIXED = ("id", "flow_version", "channel", "language", "status", "created_at", "completed_at")
 
 
@@ -54,33 +55,11 @@ class Filters:
     until: datetime | None
 
 
-def _bad(field: str, message: str) -> ApiError:
-    return ApiError(400, "invalid_parameter", message, {"field": field})
-
-
 def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
     value = request.args.get(name)
     if value is not None and value not in allowed:
-        raise _bad(name, f"{name} must be one of {', '.join(allowed)}")
+        raise bad_parameter(name, f"{name} must be one of {', '.join(allowed)}")
     return value
-
-
-def _time(name: str) -> datetime | None:
-    """A date (midnight UTC) or an ISO-8601 date and time (UTC when no offset is given)."""
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    try:
-        if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time(), UTC)
-        value = datetime.fromisoformat(raw)
-    except ValueError as exc:
-        message = f"{name} {raw!r} is not an ISO-8601 date (2026-01-31) or date and time"
-        raise _bad(name, message) from exc
-    try:
-        return check_datetime(value, name)
-    except InputRefused as exc:
-        raise _bad(name, exc.message) from exc
 
 
 def _filters() -> Filters:
@@ -88,8 +67,8 @@ def _filters() -> Filters:
         flow=request.args.get("flow") or None,
         channel=_choice("channel", CHANNELS),
         status=_choice("status", SURVEY_STATUSES),
-        since=_time("since"),
-        until=_time("until"),
+        since=time_parameter("since"),
+        until=time_parameter("until"),
     )
 
 
@@ -97,7 +76,7 @@ def _limit() -> int:
     try:
         return whole_number(request.args.get("limit", str(DEFAULT_LIMIT)), "limit", 1, MAX_LIMIT)
     except InputRefused as exc:
-        raise _bad("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}") from exc
+        raise bad_parameter("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}") from exc
 
 
 def _cursor_mac(created_at: str, survey_id: str) -> str:
@@ -129,7 +108,7 @@ def decode_cursor(raw: str) -> tuple[datetime, str]:
         return check_datetime(when, "cursor"), survey_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         message = "cursor is not one this API returned; pass next_cursor unchanged"
-        raise _bad("cursor", message) from exc
+        raise bad_parameter("cursor", message) from exc
 
 
 def _query(agency: Agency, filters: Filters) -> sa.Select[Survey]:
@@ -159,7 +138,7 @@ def index() -> ResponseReturnValue:
     if fmt in floip_api.FORMATS:
         return floip_api.respond(agency, _query(agency, filters), fmt)
     if fmt != "json":
-        raise _bad("format", "format must be json, csv, floip or floip-data")
+        raise bad_parameter("format", "format must be json, csv, floip or floip-data")
     limit = _limit()
     query = _query(agency, filters)
     cursor = request.args.get("cursor")
@@ -176,15 +155,20 @@ def index() -> ResponseReturnValue:
         selectinload(Survey.messages),
         selectinload(Survey.flow_version),
     ).limit(limit + 1)
-    with db_of(current_app).session() as session:
+    with reading(db_of(current_app)) as session:
         surveys = list(session.scalars(query))
         page = surveys[:limit]
         next_cursor = encode_cursor(page[-1]) if len(surveys) > limit else None
-        return jsonify(data=[survey_json(s) for s in page], next_cursor=next_cursor)
+        comments = readings_json(session, [s.id for s in page])
+        data = [{**survey_json(s), "comments": comments.get(s.id, {})} for s in page]
+        return jsonify(data=data, next_cursor=next_cursor)
 
 
-def _flow_columns(database: Database, agency: Agency, flow_id: str) -> tuple[list[str], list[str]]:
-    """Context names and answerable question ids of every version of the flow.
+def _flow_columns(
+    database: Database, agency: Agency, flow_id: str
+) -> tuple[list[str], list[str], list[str]]:
+    """Context names, answerable question ids and free-text question ids of every version
+    of the flow.
 
     The loaded version's order comes first; questions and context names that only older
     versions had follow, so a survey answered on any version fills its own columns.
@@ -194,7 +178,7 @@ def _flow_columns(database: Database, agency: Agency, flow_id: str) -> tuple[lis
     current = registry.get(flow_id)
     if current is not None and current.agency == agency.slug:
         flows.append(current)
-    with database.session() as session:
+    with reading(database) as session:
         versions = session.scalars(
             sa.select(FlowVersion)
             .where(FlowVersion.flow_id == flow_id, FlowVersion.agency_slug == agency.slug)
@@ -205,16 +189,24 @@ def _flow_columns(database: Database, agency: Agency, flow_id: str) -> tuple[lis
         raise ApiError(404, "flow_not_found", f"no flow {flow_id!r} for agency {agency.slug!r}")
     context = list(dict.fromkeys(name for f in flows for name in f.context))
     questions = list(dict.fromkeys(q.id for f in flows for q in f.questions if q.answerable))
-    return context, questions
+    texts = list(dict.fromkeys(q.id for f in flows for q in f.questions if q.type == "text"))
+    return context, questions, texts
 
 
 def _csv(agency: Agency, filters: Filters) -> Response:
     if not filters.flow:
-        raise _bad("flow", "format=csv needs flow=ID: the columns are that flow's questions")
+        raise bad_parameter(
+            "flow", "format=csv needs flow=ID: the columns are that flow's questions"
+        )
     database = db_of(current_app)
-    context, questions = _flow_columns(database, agency, filters.flow)
-    header = [*CSV_FIXED, *(f"context.{name}" for name in context), *questions]
-    rows = survey_csv_rows(database, _query(agency, filters), context, questions)
+    context, questions, texts = _flow_columns(database, agency, filters.flow)
+    header = [
+        *CSV_FIXED,
+        *(f"context.{name}" for name in context),
+        *questions,
+        *comment_header(texts),
+    ]
+    rows = survey_csv_rows(database, _query(agency, filters), context, questions, texts)
     filename = f"{filters.flow}-responses.csv"
     return Response(
         started(_csv_lines(header, rows)),

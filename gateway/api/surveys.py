@@ -19,6 +19,7 @@ from gateway.reach.quotas import QuotaCounter
 from gateway.services import queue
 from gateway.store.db import db_of
 from gateway.store.models import Agency, Survey, new_survey_id, utcnow
+from gateway.surveys.comment_readings import readings_json
 from gateway.surveys.creation import (
     MAX_IDEMPOTENCY_KEY,
     Replayed,
@@ -28,7 +29,7 @@ from gateway.surveys.creation import (
     request_hash,
 )
 from gateway.surveys.flow_versions import FlowSourceChanged, flow_source, record_flow_version
-from gateway.surveys.input_policy import InputRefused, read_json
+from gateway.surveys.input_policy import InputRefused, check_text, read_json
 from gateway.surveys.serializers import survey_json
 from gateway.surveys.trigger_requests import InvalidContact, TriggerError, validate_trigger
 
@@ -78,7 +79,12 @@ def _idempotency_key() -> str | None:
             f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
             {"field": "Idempotency-Key"},
         )
-    return key
+    try:  # it is stored with the survey or batch, and looked up by
+        return check_text(key, "Idempotency-Key", MAX_IDEMPOTENCY_KEY)
+    except InputRefused as exc:
+        raise ApiError(
+            400, "invalid_idempotency_key", exc.message, {"field": "Idempotency-Key"}
+        ) from exc
 
 
 def _load(session: Session, agency: Agency, survey_id: str) -> Survey | None:
@@ -222,4 +228,5 @@ def show(survey_id: str) -> ResponseReturnValue:
             )
         body = survey_json(survey)
         body["attempts"] = attempts.attempts_json(session, survey)
+        body["comments"] = readings_json(session, [survey.id]).get(survey.id, {})
         return jsonify(body)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from gateway.cli.agencies import agencies_group
 from gateway.cli.audit import audit_group
+from gateway.cli.comments import comments_group
 from gateway.cli.db import db_group
 from gateway.cli.flows import flows_group
 from gateway.cli.keys import keys_group
@@ -27,9 +29,11 @@ main.add_command(flows_group)
 main.add_command(simulate_command)
 main.add_command(db_group)
 main.add_command(keys_group)
+main.add_command(agencies_group)
 main.add_command(worker_command)
 main.add_command(sms_group)
 main.add_command(qr_command)
 main.add_command(staff_group)
 main.add_command(audit_group)
 main.add_command(privacy_group)
+main.add_command(comments_group)

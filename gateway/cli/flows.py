@@ -1,14 +1,22 @@
-"""`gateway flows check`: validate flow files as the gateway would load them."""
+"""`gateway flows check`: validate flow files as the gateway would load them.
+
+A flow's ``sender:`` must name a sender its agency registered (``gateway agencies
+add-sender``). That is checked against the database when ``DATABASE_URL`` is set (the
+deployment's, or one migrated for the check); without it the check says it was skipped.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from config.settings import Settings
+from gateway.agencies.senders import unowned
 from gateway.flows.errors import FlowError
 from gateway.flows.registry import FlowRegistry, flow_files
+from gateway.store.db import Database
 
 
 @click.group("flows")
@@ -34,6 +42,7 @@ def check_command(paths: tuple[Path, ...]) -> None:
         else:
             missing.append(FlowError(str(path), 1, 1, "no such file or directory"))
     registry = FlowRegistry.load_files(dict.fromkeys(files))
+    _check_senders(registry)
 
     problems = missing + [e for errors in registry.refused.values() for e in errors]
     problems += [w for warnings in registry.warnings.values() for w in warnings]
@@ -52,3 +61,46 @@ def check_command(paths: tuple[Path, ...]) -> None:
     click.echo(summary, err=True)
     if refused or missing:
         raise SystemExit(1)
+
+
+def _sender_line(path: Path) -> int:
+    """The line of the flow file's top-level ``sender:`` field (1 when not found)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((n for n, line in enumerate(lines, 1) if line.startswith("sender:")), 1)
+
+
+def _check_senders(registry: FlowRegistry) -> None:
+    """Refuse each flow naming a sender its agency did not register (in the database at
+    ``DATABASE_URL``); without ``DATABASE_URL``, say that the senders were not checked."""
+    naming = [flow for flow in registry.flows.values() if flow.sender is not None]
+    if not naming:
+        return
+    if not os.environ.get("DATABASE_URL", "").strip():
+        click.echo(
+            f"{len(naming)} flow(s) name a sender: not checked against the agencies' senders "
+            "(set DATABASE_URL to check them)",
+            err=True,
+        )
+        return
+    database = Database(Settings.from_env().database_url)
+    try:
+        with database.session() as session:
+            for flow in naming:
+                assert flow.sender is not None
+                named: dict[str, str | None] = {"sms": flow.sender.sms, "voice": flow.sender.voice}
+                wanted: dict[str, str | None] = {
+                    ch: address for ch, address in named.items() if ch in flow.channels
+                }
+                problems = unowned(session, flow.agency, wanted)
+                if problems:
+                    path = Path(flow.source_path)
+                    line = _sender_line(path)
+                    registry.refused[path] = [
+                        FlowError(str(path), line, 1, problem) for problem in problems
+                    ]
+                    del registry.flows[flow.id]
+    finally:
+        database.dispose()

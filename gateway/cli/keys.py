@@ -70,18 +70,24 @@ def _flow_slug(_ctx: click.Context, _param: click.Parameter, slug: str) -> str:
     default=None,
     help="The key stops working this many days from now (default: never).",
 )
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="The key may also read and change the agency's settings (/api/v1/agency).",
+)
 def create_command(
     slug: str,
     label: str | None,
     name: str | None,
     help_contact: str | None,
     expires_in_days: int | None,
+    admin: bool,
 ) -> None:
     """Create an API key. The key is printed once, alone on the last line; keep it secret."""
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     with store_session() as session:
         agency = ensure_agency(session, slug, name=name, help_contact=help_contact)
-        row, key = create_api_key(session, agency, label, expires_at)
+        row, key = create_api_key(session, agency, label, expires_at, admin=admin)
         prefix = row.prefix
         audit.record(
             session, "key.created", actor=audit.cli_actor(), agency_id=agency.id, target=prefix

@@ -1,8 +1,9 @@
 """`gateway sms reply`: text the gateway as a respondent would, through its webhook.
 
-The request is signed exactly as Twilio signs it (with ``TWILIO_AUTH_TOKEN``, or the
-development token when none is set), so it exercises the real webhook; the gateway's
-TwiML reply is printed as plain text.
+The request is signed exactly as Twilio signs it (with the token of the account that owns
+the ``--to`` number, read from the database at ``DATABASE_URL``; else ``TWILIO_AUTH_TOKEN``,
+or the development token when none is set), so it exercises the real webhook; the
+gateway's TwiML reply is printed as plain text.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
 
 from config.settings import Settings
-from gateway.twilio.signature import signature_for, webhook_auth_token
+from gateway.agencies.routes import owners
+from gateway.store.db import Database
+from gateway.twilio.signature import signature_for, webhook_auth_token, webhook_token
 
 INBOUND_PATH = "/twilio/sms"
 
@@ -41,9 +46,6 @@ def sms_group() -> None:
 def reply_command(from_: str, to: str | None, url: str, body: str) -> None:
     """Send BODY from --from to the gateway's SMS webhook and print its reply."""
     settings = Settings.from_env()
-    token = webhook_auth_token(settings)
-    if token is None:
-        raise click.ClickException("TWILIO_AUTH_TOKEN is not set: cannot sign the request")
     params = {
         "MessageSid": "SM" + secrets.token_hex(16),
         "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
@@ -52,6 +54,9 @@ def reply_command(from_: str, to: str | None, url: str, body: str) -> None:
         "Body": body,
         "NumMedia": "0",
     }
+    token = _signing_token(settings, params)
+    if token is None:
+        raise click.ClickException("TWILIO_AUTH_TOKEN is not set: cannot sign the request")
     target = url.rstrip("/") + INBOUND_PATH
     # Twilio signs the public URL it called; behind a proxy that is PUBLIC_BASE_URL.
     signed_url = (settings.public_base_url or url.rstrip("/")) + INBOUND_PATH
@@ -72,3 +77,17 @@ def reply_command(from_: str, to: str | None, url: str, body: str) -> None:
         raise click.ClickException(f"cannot reach the gateway at {url}: {exc.reason}") from exc
     for message in ET.fromstring(twiml).iter("Message"):
         click.echo(message.text or "")
+
+
+def _signing_token(settings: Settings, params: dict[str, str]) -> str | None:
+    """The token of the account owning the number texted, as the gateway will check it;
+    the deployment's when the database cannot say."""
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            known = owners(session)
+        return webhook_token(settings, known, MultiDict(params))
+    except SQLAlchemyError:
+        return webhook_auth_token(settings)
+    finally:
+        database.dispose()

@@ -21,17 +21,17 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
 from gateway.agencies import audit
-from gateway.dashboard import auth, oidc, queries, roles, sessions
+from gateway.dashboard import auth, case_views, oidc, queries, roles, sessions, theme_views
 from gateway.dashboard.charts import bar_chart
 from gateway.flows.model import CHANNELS, Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.reach import attempt_rates
 from gateway.reports.queries import resolve_flow
+from gateway.store import slow_reads
 from gateway.store.db import db_of
 from gateway.store.models import Agency, FlowVersion
 from gateway.store.results_models import Delivery, StaffMember
@@ -45,12 +45,10 @@ bp = Blueprint(
     static_folder="static",
 )
 
+case_views.register(bp)
+
 PUBLIC_ENDPOINTS = ("dashboard.login", "dashboard.static")
 DELIVERIES_SHOWN = 100
-#: How long one statement of a dashboard page may run on PostgreSQL.
-QUERY_TIMEOUT_MS = 15_000
-#: PostgreSQL's SQLSTATE for a statement cancelled by its timeout.
-QUERY_CANCELED = "57014"
 #: The last page of comments one may ask for (a million comments at fifty a page).
 MAX_PAGE = 20_000
 
@@ -150,16 +148,11 @@ def logout() -> ResponseReturnValue:
 @contextmanager
 def _reading() -> Iterator[Session]:
     """A session for a page's figures; on PostgreSQL each statement gets at most
-    :data:`QUERY_TIMEOUT_MS`, so no page holds a worker thread for minutes."""
-    database = db_of(current_app)
+    ``READ_STATEMENT_TIMEOUT``, so no page holds a worker thread for minutes."""
     try:
-        with database.session() as session:
-            if not database.is_sqlite:  # SET takes no bound parameters; the value is ours
-                session.execute(sa.text(f"SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}"))
+        with slow_reads.reading(db_of(current_app)) as session:
             yield session
-    except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
-            raise
+    except slow_reads.ReadTimedOut:
         abort(
             503,
             "The figures for this page took too long to compute. Narrow the dates or the "
@@ -338,3 +331,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.register_blueprint(bp)
     oidc.init_app(app)
+
+
+theme_views.register(bp, flow_of=_flow, reading=_reading, day=_date)

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from channels.base import DeliveryError
 from channels.email import OutgoingEmail
 from config.settings import Settings
+from gateway.agencies.profiles import email_identity
 from gateway.engine.engine import new_state
 from gateway.engine.types import Event, SessionState
 from gateway.flows.model import Flow, Question
@@ -100,7 +101,8 @@ def compose_invitation(
     *,
     to: str | None = None,
 ) -> OutgoingEmail:
-    """The email for a started survey: its first question answerable in one click.
+    """The email for a started survey: its first question answerable in one click, from
+    the survey's agency (:func:`gateway.agencies.profiles.email_identity`).
 
     ``to``: another address than the survey's contact (a fallback email, docs/reach.md).
     """
@@ -127,8 +129,12 @@ def compose_invitation(
         "expires": format_date(survey.expires_at.date(), language) if survey.expires_at else None,
         "agency": agency_name,
     }
+    identity = email_identity(survey.agency)
     return OutgoingEmail(
         to=to or survey.contact,
+        from_address=identity.address,
+        from_name=identity.name,
+        reply_to=identity.reply_to,
         subject=words.message("email.subject", title=values["title"]),
         text=_env.get_template("email/invitation.txt").render(values),
         html=_env.get_template("email/invitation.html").render(values),
@@ -163,7 +169,7 @@ def send_invitation(app: Flask, survey_id: str, *, max_attempts: int) -> bool:
             return False
         if message is None and survey.status not in UNSENT:
             return False
-        if is_hash_opted_out(session, survey.contact_hash):
+        if is_hash_opted_out(session, survey.contact_hash, survey.agency_id):
             survey.status = "opted_out"
             survey.failure_reason = "the address has unsubscribed from survey emails"
             return False
@@ -188,7 +194,7 @@ def send_invitation(app: Flask, survey_id: str, *, max_attempts: int) -> bool:
                 agency_id=survey.agency_id,
                 direction="outbound",
                 channel="email",
-                from_addr=settings.email_from,
+                from_addr=email.from_address or settings.email_from,
                 to_addr=survey.contact,
                 body=email.text,
                 step_key=step_key,

@@ -7,6 +7,13 @@ written: each survey's answers are pivoted into one column per question by a lat
 text tagged with its type, so little JSON is decoded in Python. Elsewhere (SQLite)
 surveys stream in batches and each batch's answers come in one query. Both write each
 cell as :func:`gateway.surveys.serializers.csv_cell` does.
+
+After the answers come three columns per free-text question, what was read of the
+comment (:data:`COMMENT_COLUMNS`): its themes (staff's correction when there is one),
+its sentiment, and whether it was read as crisis language. The answer cell itself holds
+the stored, masked text. On PostgreSQL the same ``COPY`` reads them by an outer join per
+free-text question, which the planner may run as one hash or merge join over the export
+rather than one index probe per survey.
 """
 
 from __future__ import annotations
@@ -18,15 +25,25 @@ from typing import Any, cast
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.selectable import NamedFromClause
 
+from gateway.store.comment_models import CommentReading
 from gateway.store.db import Database
 from gateway.store.models import Answer, FlowVersion
+from gateway.store.slow_reads import reading
 from gateway.surveys.serializers import FORMULA_STARTS, csv_cell, timestamp
 
 #: Surveys per batch: one round trip (and, off PostgreSQL, one answers query) each.
 BATCH = 1000
 #: Prefix of a JSON string's own text in a tagged cell; any other cell is JSON text.
 STRING_TAG = "s"
+#: The columns after the answers for each free-text question ``q``: ``q.themes``, ...
+COMMENT_COLUMNS = ("themes", "sentiment", "crisis")
+
+
+def comment_header(comment_questions: list[str]) -> list[str]:
+    """The header cells of the comment columns, in the order the rows give them."""
+    return [f"{q}.{column}" for q in comment_questions for column in COMMENT_COLUMNS]
 
 
 def survey_csv_rows(
@@ -34,13 +51,14 @@ def survey_csv_rows(
     surveys: sa.Select[Any],
     context: list[str],
     questions: list[str],
+    comment_questions: list[str],
 ) -> Iterator[list[str]]:
     """One row per survey of ``surveys`` (oldest first): the fixed columns, the context
-    values, then the answers, each cell as :func:`gateway.surveys.serializers.csv_cell`
-    writes it."""
+    values, the answers, then :data:`COMMENT_COLUMNS` for each of ``comment_questions``,
+    each cell as :func:`gateway.surveys.serializers.csv_cell` writes it."""
     if database.engine.dialect.name == "postgresql":
-        return _tagged_rows(database, surveys, context, questions)
-    return _decoded_rows(database, surveys, context, questions)
+        return _tagged_rows(database, surveys, context, questions, comment_questions)
+    return _decoded_rows(database, surveys, context, questions, comment_questions)
 
 
 def _tagged(value: sa.ColumnElement[Any] | InstrumentedAttribute[Any]) -> sa.ColumnElement[str]:
@@ -90,7 +108,11 @@ def _iso_utc(moment: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
 
 
 def _tagged_rows(
-    database: Database, surveys: sa.Select[Any], context: list[str], questions: list[str]
+    database: Database,
+    surveys: sa.Select[Any],
+    context: list[str],
+    questions: list[str],
+    comment_questions: list[str],
 ) -> Iterator[list[str]]:
     selected = surveys.order_by(None).subquery()
     columns: list[Any] = [
@@ -118,6 +140,12 @@ def _tagged_rows(
         )
         columns.extend(pivot.c)
         source = source.join(pivot, sa.true())
+    for number, question in enumerate(comment_questions):
+        read = sa.alias(cast(sa.Table, CommentReading.__table__), f"read_{number}")
+        columns.extend(_reading_cells(read))
+        source = source.outerjoin(
+            read, sa.and_(read.c.survey_id == selected.c.id, read.c.question_id == question)
+        )
     query = sa.select(*columns).select_from(source).order_by(selected.c.created_at, selected.c.id)
     # COPY takes no server-side parameters: psycopg binds them into the text, so lists
     # (IN) are expanded here first.
@@ -151,8 +179,25 @@ def _tagged_rows(
                 ]
 
 
+def _reading_cells(read: NamedFromClause) -> list[sa.ColumnElement[str]]:
+    """The tagged :data:`COMMENT_COLUMNS` of one question's reading ``read`` (an outer
+    joined ``comment_readings``): all null when there is none."""
+    # A cleared correction is stored as JSON null, so test for a list rather than NULL.
+    corrected = sa.func.json_typeof(read.c.corrected_themes) == "array"
+    themes = sa.case((corrected, read.c.corrected_themes), else_=read.c.themes)
+    return [
+        sa.cast(themes, sa.Text),
+        sa.literal(STRING_TAG) + read.c.sentiment,
+        sa.cast(read.c.crisis, sa.Text),  # 'true' or 'false'
+    ]
+
+
 def _decoded_rows(
-    database: Database, surveys: sa.Select[Any], context: list[str], questions: list[str]
+    database: Database,
+    surveys: sa.Select[Any],
+    context: list[str],
+    questions: list[str],
+    comment_questions: list[str],
 ) -> Iterator[list[str]]:
     selected = surveys.order_by(None).subquery()
     query = (
@@ -170,9 +215,11 @@ def _decoded_rows(
         .order_by(selected.c.created_at, selected.c.id)
         .execution_options(yield_per=BATCH)
     )
-    with database.session() as session:
+    with reading(database) as session:
         for batch in session.execute(query).partitions(BATCH):
-            answers = _answers(session, [row[0] for row in batch])
+            ids = [row[0] for row in batch]
+            answers = _answers(session, ids)
+            read = _readings(session, ids) if comment_questions else {}
             for survey_id, version, channel, language, status, created, completed, ctx in batch:
                 given = answers.get(survey_id, {})
                 values = ctx or {}
@@ -186,6 +233,7 @@ def _decoded_rows(
                     timestamp(completed) or "",
                     *(csv_cell(values.get(name)) for name in context),
                     *(csv_cell(given.get(q)) for q in questions),
+                    *_reading_row(read.get(survey_id, {}), comment_questions),
                 ]
 
 
@@ -199,3 +247,26 @@ def _answers(session: Session, survey_ids: list[str]) -> dict[str, dict[str, Any
     for survey_id, question_id, value in rows:
         found.setdefault(survey_id, {})[question_id] = value
     return found
+
+
+def _readings(session: Session, survey_ids: list[str]) -> dict[str, dict[str, CommentReading]]:
+    found: dict[str, dict[str, CommentReading]] = {}
+    rows = session.scalars(
+        sa.select(CommentReading).where(CommentReading.survey_id.in_(survey_ids))
+    )
+    for row in rows:
+        found.setdefault(row.survey_id, {})[row.question_id] = row
+    return found
+
+
+def _reading_row(read: dict[str, CommentReading], comment_questions: list[str]) -> list[str]:
+    cells: list[str] = []
+    for question in comment_questions:
+        row = read.get(question)
+        if row is None:
+            cells.extend("" for _ in COMMENT_COLUMNS)
+        else:
+            cells.extend(
+                [csv_cell(row.current_themes), csv_cell(row.sentiment), csv_cell(row.crisis)]
+            )
+    return cells

@@ -10,7 +10,9 @@ a JSON array of rows of exactly the release's six columns,
 part of 1.0.0-rc1: the survey id travels in ``response_metadata`` instead.)
 
 - ``row_id`` is the answer's id (unique in the gateway); ``response_metadata`` holds the
-  survey id as ``session_id``, and the channel, language and flow version.
+  survey id as ``session_id``, and the channel, language and flow version. A free-text
+  answer's ``response`` is its stored, masked text, and its metadata adds what was read of
+  it: ``themes`` (staff's correction when there is one), ``sentiment`` and ``crisis``.
 - ``contact_id`` is a keyed hash (under ``SECRET_KEY``) of the contact's lookup hash: the
   same contact gets the same id in every package, also after its address is erased, and
   no contact detail leaves in it.
@@ -33,8 +35,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gateway.flows.model import Flow, Question
+from gateway.store.comment_models import CommentReading
 from gateway.store.db import Database
 from gateway.store.models import Answer, FlowVersion, Survey
+from gateway.store.slow_reads import reading
 
 SPECIFICATION_VERSION = "1.0.0-rc1"
 STREAM_BATCH = 2000
@@ -156,16 +160,27 @@ def rows(database: Database, surveys: sa.Select[Any], secret_key: str) -> Iterat
             Survey.channel,
             Survey.language,
             FlowVersion.version,
+            CommentReading.themes,
+            CommentReading.corrected_themes,
+            CommentReading.sentiment,
+            CommentReading.crisis,
         )
         .join(Survey, Survey.id == Answer.survey_id)
         .join(FlowVersion, FlowVersion.id == Survey.flow_version_id)
+        .outerjoin(
+            CommentReading,
+            sa.and_(
+                CommentReading.survey_id == Answer.survey_id,
+                CommentReading.question_id == Answer.question_id,
+            ),
+        )
         .where(Answer.survey_id.in_(sa.select(selected.c.id)), Answer.outcome == "answered")
         .order_by(Answer.id)
         .execution_options(yield_per=STREAM_BATCH)
     )
     first = True
     chunk: list[str] = []
-    with database.session() as session:
+    with reading(database) as session:
         result = session.execute(query)  # before the first byte: a failure here is answered
         yield "["
         for (
@@ -178,13 +193,21 @@ def rows(database: Database, surveys: sa.Select[Any], secret_key: str) -> Iterat
             channel,
             language,
             version,
+            themes,
+            corrected,
+            sentiment,
+            crisis,
         ) in result:
-            metadata = {
+            metadata: dict[str, Any] = {
                 "session_id": survey_id,
                 "channel": channel,
                 "language": language,
                 "flow_version": version,
             }
+            if sentiment is not None:  # a free-text answer that was read
+                metadata["themes"] = corrected if corrected is not None else themes
+                metadata["sentiment"] = sentiment
+                metadata["crisis"] = crisis
             row = [
                 rfc3339(when),
                 row_id,

@@ -18,6 +18,7 @@ from gateway.flows.registry import FlowRegistry
 from gateway.http.errors import ApiError
 from gateway.store.db import db_of
 from gateway.store.models import Agency, FlowVersion, utcnow
+from gateway.store.slow_reads import reading
 from gateway.surveys.flow_versions import flow_for_version
 
 FORMATS = ("floip", "floip-data")
@@ -30,7 +31,7 @@ def _flows(agency: Agency, flow_id: str) -> list[Flow]:
     current = registry.get(flow_id)
     if current is not None and current.agency == agency.slug:
         flows.append(current)
-    with db_of(current_app).session() as session:
+    with reading(db_of(current_app)) as session:
         versions = session.scalars(
             sa.select(FlowVersion)
             .where(FlowVersion.flow_id == flow_id, FlowVersion.agency_slug == agency.slug)
@@ -66,7 +67,7 @@ def respond(agency: Agency, surveys: sa.Select[Any], fmt: str) -> ResponseReturn
             started(floip.rows(database, surveys, settings.secret_key)),
             mimetype="application/json",
         )
-    with database.session() as session:
+    with reading(database) as session:
         created, modified = floip.version_times(session, agency.slug, flow_id)
     if created is None:  # no survey has run on the flow yet: its file is the only version
         created = modified = utcnow()

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from gateway.flows.identifiers import IdentifierPattern
+
 if TYPE_CHECKING:
     from gateway.flows.when import Condition
 
@@ -115,15 +117,98 @@ class A11Reporting:
     transaction_point: str = "post-interaction"
 
 
+#: A case's priorities, lowest first.
+CASE_PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+
+
+#: A crisis case is due this many hours after it opens unless the flow's
+#: ``comments.crisis.due`` says otherwise; at most :data:`MAX_CRISIS_DUE_HOURS`.
+CRISIS_DUE_HOURS = 1
+MAX_CRISIS_DUE_HOURS = 24
+
+
+@dataclass(frozen=True)
+class CaseRule:
+    """An alert rule's ``case:``: open a service-recovery case with this priority, due
+    ``due_business_days`` business days (or ``due_hours`` hours) after it opens, for
+    ``team`` (a name of the flow's ``cases.teams``) when given."""
+
+    priority: str = "normal"
+    due_business_days: int | None = 5
+    due_hours: int | None = None
+    team: str | None = None
+
+
 @dataclass(frozen=True)
 class AlertRule:
-    """A service-recovery rule: when a completed survey's answers match ``when``, notify."""
+    """A service-recovery rule: when a completed survey's answers match ``when``, notify
+    (a webhook, an email) and open a case (``case``)."""
 
     name: str
     when: Condition
     when_source: str
     webhook: str | None = None
     email: str | None = None
+    case: CaseRule | None = None
+
+
+@dataclass(frozen=True)
+class CrisisRoute:
+    """Where a comment read as crisis language goes at once (docs/comments.md): a signed
+    webhook, an email, an urgent case due ``due_hours`` hours after it opens, and the
+    message shown or texted back to the respondent."""
+
+    webhook: str | None = None
+    email: str | None = None
+    message: Text | None = None
+    due_hours: int = CRISIS_DUE_HOURS
+
+
+@dataclass(frozen=True)
+class CommentSettings:
+    """A flow's ``comments:`` block: the agency's identifiers masked in free-text answers,
+    whether the unredacted text is kept (sealed), and the crisis route."""
+
+    keep_original: bool = False
+    identifiers: tuple[IdentifierPattern, ...] = ()
+    crisis: CrisisRoute | None = None
+
+
+@dataclass(frozen=True)
+class ReplyTemplate:
+    """A text staff may send a respondent about their case, in each of the flow's languages."""
+
+    name: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class CaseSettings:
+    """A flow's ``cases:`` block: how staff work its cases.
+
+    ``consent`` names the yes/no question whose ``yes`` lets staff reply to the respondent;
+    ``resolutions`` are the codes a resolved case records; ``teams`` maps a team's name to
+    the address its escalations and daily digest go to."""
+
+    consent: str | None = None
+    resolutions: tuple[str, ...] = ("resolved",)
+    teams: tuple[tuple[str, str], ...] = ()
+    replies: tuple[ReplyTemplate, ...] = ()
+
+    def team_email(self, team: str | None) -> str | None:
+        return dict(self.teams).get(team or "")
+
+    def reply(self, name: str) -> ReplyTemplate | None:
+        return next((r for r in self.replies if r.name == name), None)
+
+
+@dataclass(frozen=True)
+class FlowSender:
+    """The agency's sender a flow's surveys go out from (``sender:``): an E.164 number or
+    Messaging Service SID for texts, a number for calls; None takes the agency's default."""
+
+    sms: str | None = None
+    voice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,9 +298,15 @@ class Flow:
     content_hash: str = ""  # sha256 hex of the file's bytes
     a11: A11Reporting | None = None
     alerts: tuple[AlertRule, ...] = ()
+    # How staff work the cases its alert rules open (docs/cases.md); None: the defaults.
+    cases: CaseSettings | None = None
+    # Free-text answers: identifiers to mask, originals kept, crisis route (docs/comments.md).
+    comments: CommentSettings | None = None
     # Sending rules (docs/flows.md): None takes the gateway's defaults.
     quiet_hours: QuietHours | None = None
     fatigue_days: int | None = None
+    # The agency's sender to use (docs/flows.md); None: the agency's default sender.
+    sender: FlowSender | None = None
     # `consent: required`: on SMS, an opt-in question goes first and nothing more is asked
     # until the respondent replies YES (docs/flows.md).
     consent_required: bool = False

@@ -11,13 +11,15 @@ from datetime import date, datetime, timedelta
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from gateway.flows.cases import check_teams, read_cases
 from gateway.flows.catalog import available_languages
+from gateway.flows.comments import read_comments
 from gateway.flows.contact_plan import read_fallback, read_reminders
 from gateway.flows.model import CHANNELS, Channel, Flow, Pra, Question
 from gateway.flows.nodes import position
 from gateway.flows.reach import read_sampling, read_window
 from gateway.flows.results import ResultsReader
-from gateway.flows.sending import read_fatigue_days, read_quiet_hours
+from gateway.flows.sending import read_fatigue_days, read_quiet_hours, read_sender
 
 FLOW_FIELDS = (
     "id",
@@ -35,8 +37,11 @@ FLOW_FIELDS = (
     "questions",
     "a11",
     "alerts",
+    "cases",
+    "comments",
     "quiet_hours",
     "fatigue_days",
+    "sender",
     "consent",
     "reminders",
     "fallback",
@@ -111,10 +116,15 @@ class FlowReader(ResultsReader):
             questions = self.questions(value["questions"])
         a11 = self.a11_block(value["a11"]) if "a11" in value else None
         alerts = self.alerts(value["alerts"], questions) if "alerts" in value else ()
+        cases = read_cases(self, value["cases"], questions) if "cases" in value else None
+        if "alerts" in value:
+            check_teams(self, value["alerts"], alerts, cases)
+        comments = read_comments(self, value["comments"]) if "comments" in value else None
         quiet = read_quiet_hours(self, value["quiet_hours"]) if "quiet_hours" in value else None
         fatigue = (
             read_fatigue_days(self, value["fatigue_days"]) if "fatigue_days" in value else None
         )
+        sender = read_sender(self, value["sender"]) if "sender" in value else None
 
         consent = self._consent(value["consent"]) if "consent" in value else False
         sampling = (
@@ -160,8 +170,11 @@ class FlowReader(ResultsReader):
             content_hash=content_hash,
             a11=a11,
             alerts=alerts,
+            cases=cases,
+            comments=comments,
             quiet_hours=quiet,
             fatigue_days=fatigue,
+            sender=sender,
             consent_required=consent,
             reminders=reminders,
             fallback=fallback,

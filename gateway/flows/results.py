@@ -13,12 +13,13 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from yaml.nodes import Node
 
+from gateway.flows.cases import read_case_rule
 from gateway.flows.model import TRANSACTION_POINTS, A11Reporting, AlertRule, Question
 from gateway.flows.questions import QuestionReader
 from gateway.services import destinations
 
 A11_FIELDS = ("service", "transaction_point")
-ALERT_FIELDS = ("name", "when", "webhook", "email")
+ALERT_FIELDS = ("name", "when", "webhook", "email", "case")
 ALERT_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
@@ -105,13 +106,18 @@ class ResultsReader(QuestionReader):
         email = None
         if "email" in fields:
             email = self._email(fields["email"][1], prefix)
-        if "webhook" not in fields and "email" not in fields:
-            self.error(node, f"{prefix}give a webhook URL, an email address, or both")
+        case = None
+        if "case" in fields:
+            case = read_case_rule(self, fields["case"][1], prefix)
+        if "webhook" not in fields and "email" not in fields and "case" not in fields:
+            self.error(
+                node, f"{prefix}give a webhook URL, an email address, a case, or several of them"
+            )
         if len(self.errors) > errors_before or name is None or condition is None:
             return None
         assert source is not None
         return AlertRule(
-            name=name, when=condition, when_source=source, webhook=webhook, email=email
+            name=name, when=condition, when_source=source, webhook=webhook, email=email, case=case
         )
 
     def _webhook(self, node: Node, prefix: str) -> str | None:

@@ -14,6 +14,8 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from gateway.store.slow_reads import ReadTimedOut
+
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -93,6 +95,15 @@ def _database_unavailable(error: Exception) -> Response:
     )
 
 
+def _read_timed_out(error: ReadTimedOut) -> Response:
+    log.warning("read cancelled after %g s: answered 503", error.seconds)
+    message = (
+        f"the query behind this request ran longer than the {error.seconds:g}-second limit "
+        "and was cancelled; narrow the period or the filters, then retry"
+    )
+    return error_response(503, "query_timeout", message, {"limit_seconds": error.seconds})
+
+
 def _routing_error(error: HTTPException) -> Response | HTTPException:
     if not request.path.startswith(API_PREFIX):
         return error
@@ -108,6 +119,7 @@ def register(bp: Blueprint) -> None:
     bp.register_error_handler(HTTPException, _http_error)
     for unreachable in (OperationalError, InterfaceError):  # the database, for a moment
         bp.register_error_handler(unreachable, _database_unavailable)
+    bp.register_error_handler(ReadTimedOut, _read_timed_out)
     bp.register_error_handler(Exception, _unexpected)
     bp.app_errorhandler(404)(_routing_error)
     bp.app_errorhandler(405)(_routing_error)

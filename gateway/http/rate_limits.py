@@ -29,6 +29,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "web.one_click",
         "web.unsubscribe",
         "web.public_entry",
+        "web.reply_page",
+        "web.send_reply",
+        "web.reply_sent",
         "dashboard.login",
     )  # fmt: skip
 )

@@ -5,8 +5,9 @@ The request id comes from the caller's ``X-Request-Id`` header when it is a plai
 returned in the response's ``X-Request-Id`` and stamped on every log record written while
 the request is served. The line names the path without its query string: queries and
 form bodies carry phone numbers, answers and tokens, and are never logged. A path that
-carries a signed link's token (``/s/<token>``, ``/a/<token>``, ``/u/<token>``) is logged
-with the token masked: whoever reads the logs must not be able to open the survey.
+carries a signed link's token (``/s/<token>``, ``/a/<token>``, ``/u/<token>``,
+``/r/<token>``) is logged with the token masked: whoever reads the logs must not be able
+to open the survey or write to its case.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ log = logging.getLogger("gateway.request")
 
 HEADER = "X-Request-Id"
 _ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def request_id(offered: str) -> str:
@@ -61,7 +63,8 @@ def logged_path() -> str:
     token = (request.view_args or {}).get("token")
     if isinstance(token, str) and token:
         path = path.replace(token, TOKEN_MASK)
-    return redact(path)
+    # A control character (``%0A`` decoded) would start a forged line in a text log.
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", redact(path))
 
 
 def _begin() -> None:

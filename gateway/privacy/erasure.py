@@ -5,7 +5,8 @@ cancelled: superseded or fatigue), recorded in ``closed_at`` (a survey closed by
 something that did not record it is given its last change as its closing, first:
 :func:`record_missing_closings`). ``CONTACT_RETENTION_DAYS`` after that, its contact is
 set to NULL and ``contact_erased_at`` recorded, and the addresses of its messages (and
-of its contact attempts) are cleared. The answers, message bodies and ``contact_hash``
+of its contact attempts) are cleared, and so are its comments' unredacted texts (kept
+sealed only when the flow keeps originals). The answers, message bodies and ``contact_hash``
 stay: results still count the survey, and the fatigue rule and opt-outs still recognise
 the contact. An inbound text that matched no survey is erased the same number of days after it came.
 
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gateway.store.attempt_models import ContactAttempt
+from gateway.store.comment_models import CommentReading
 from gateway.store.models import FINAL_STATUSES, Message, Survey
 
 #: Surveys (and unmatched messages) erased per call: one sweep round's share.
@@ -130,6 +132,13 @@ def erase_due(session: Session, *, now: datetime, days: int, limit: int = ERASE_
             sa.update(ContactAttempt)
             .where(ContactAttempt.survey_id.in_(ids), ContactAttempt.to_addr.is_not(None))
             .values(to_addr=None)
+            .execution_options(synchronize_session=False)
+        )
+        # A comment's unredacted text, kept sealed when the flow says so, goes with it.
+        session.execute(
+            sa.update(CommentReading)
+            .where(CommentReading.survey_id.in_(ids), CommentReading.original.is_not(None))
+            .values(original=None)
             .execution_options(synchronize_session=False)
         )
     unmatched = list(

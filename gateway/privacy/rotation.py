@@ -23,6 +23,8 @@ SEALED_COLUMNS: Final = (
     ("messages", "id", "from_addr"),
     ("messages", "id", "to_addr"),
     ("contact_attempts", "id", "to_addr"),
+    ("agencies", "id", "twilio_auth_token"),
+    ("comment_readings", "id", "original"),
 )
 BATCH: Final = 1000
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from gateway.flows.registry import FlowRegistry
 from gateway.reach import attempts, interactions
 from gateway.reach.quotas import QuotaCounter
+from gateway.store.agency_models import AgencyOptOut
 from gateway.store.batch_models import SurveyBatch
 from gateway.store.driver import insert_rows
 from gateway.store.models import Agency, OptOut, Survey, new_survey_id
@@ -234,7 +235,7 @@ def create_batch(
             last_surveyed.update(_last_surveyed(session, agency.id, set(part), since))
     for chunk in _chunks(triggers, INSERT_CHUNK):
         hashes = {t.to: all_hashes[t.to] for t in chunk}
-        opted_out = _opted_out(session, set(hashes.values()))
+        opted_out = _opted_out(session, set(hashes.values()), agency.id)
         values = []
         reported = []
         for trigger in chunk:
@@ -302,10 +303,15 @@ def _among(session: Session, column: Any, values: set[str]) -> Any:
     return column.in_(values)
 
 
-def _opted_out(session: Session, hashes: set[str]) -> set[str]:
-    """Which of these contact hashes opted out."""
-    match = _among(session, OptOut.contact_hash, hashes)
-    return set(session.scalars(sa.select(OptOut.contact_hash).where(match)))
+def _opted_out(session: Session, hashes: set[str], agency_id: int) -> set[str]:
+    """Which of these contact hashes opted out of every agency's texts or the agency's."""
+    everyone = _among(session, OptOut.contact_hash, hashes)
+    agency = _among(session, AgencyOptOut.contact_hash, hashes)
+    return set(session.scalars(sa.select(OptOut.contact_hash).where(everyone))) | set(
+        session.scalars(
+            sa.select(AgencyOptOut.contact_hash).where(agency, AgencyOptOut.agency_id == agency_id)
+        )
+    )
 
 
 def _last_surveyed(

@@ -53,7 +53,7 @@ def switch_to_call(session: Session, survey: Survey, code: str, now: datetime) -
     flow = lifecycle.survey_flow(survey)
     if not calls_when_undeliverable(flow):
         return False
-    if opt_outs.is_hash_opted_out(session, survey.contact_hash):
+    if opt_outs.is_hash_opted_out(session, survey.contact_hash, survey.agency_id):
         return False
     number = next(i for i, f in enumerate(flow.fallback, 1) if f.reason == "undeliverable")
     key = attempts.step_key(survey.id, "fallback", number)
@@ -134,7 +134,7 @@ def switch_to_email(
     if not address:
         attempts.finish(row, "suppressed", now, "no fallback address")
         return None
-    if opt_outs.is_opted_out(session, address):
+    if opt_outs.is_opted_out(session, address, survey.agency_id):
         attempts.finish(row, "suppressed", now, "the address has unsubscribed")
         return None
     state = SessionState.from_dict(survey.state) if survey.state else None

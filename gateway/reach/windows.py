@@ -38,9 +38,9 @@ class NoContactDay(ValueError):
     """The window has no open day in the next ``MAX_DAYS_AHEAD`` days."""
 
 
-def window_of(flow: Flow) -> QuietHours:
-    """The flow's hours."""
-    return flow.quiet_hours or DEFAULT_WINDOW
+def window_of(flow: Flow, default: QuietHours | None = None) -> QuietHours:
+    """The flow's hours; else ``default`` (its agency's), else 08:00 to 21:00."""
+    return flow.quiet_hours or default or DEFAULT_WINDOW
 
 
 def days_of(flow: Flow) -> ContactWindow:
@@ -109,13 +109,20 @@ def contact_zone(flow: Flow, contact: str, channel: str, now: datetime) -> ZoneI
     return zone
 
 
-def next_contact_time(flow: Flow, contact: str, channel: str, now: datetime) -> datetime | None:
+def next_contact_time(
+    flow: Flow,
+    contact: str,
+    channel: str,
+    now: datetime,
+    default_hours: QuietHours | None = None,
+) -> datetime | None:
     """None when the contact may be made now; else the next moment it may (UTC).
 
     The one answer to "when may we contact": the first send, and any later contact a
-    flow plans (reminders, fallback channels), ask it.
+    flow plans (reminders, fallback channels), ask it. ``default_hours`` are the hours of
+    the flow's agency, for a flow that sets none.
     """
     zone = contact_zone(flow, contact, channel, now)
     if zone is None:
         return None
-    return next_allowed(zone, window_of(flow), days_of(flow), now)
+    return next_allowed(zone, window_of(flow, default_hours), days_of(flow), now)

@@ -30,6 +30,7 @@ from gateway.reports.queries import (
     scope,
 )
 from gateway.store.db import Database
+from gateway.store.slow_reads import reading
 from gateway.surveys.serializers import csv_cell
 
 
@@ -89,7 +90,7 @@ def submission_csv(
     columns = SubmissionColumns.of(flow)
 
     def rows() -> Iterator[list[Any]]:
-        with database.session() as session:
+        with reading(database) as session:
             for survey_id, answers in respondent_answers(session, clauses):
                 row = columns.row(survey_id, answers)
                 row[-1] = csv_cell(row[-1])

@@ -43,9 +43,8 @@ from channels.twilio.client import CONNECTIONS
 from config.settings import Settings
 from gateway.sending import claims as send_claims
 from gateway.sending import due as reach_due
-from gateway.sending import pacing, quiet_hours, starters, texts
+from gateway.sending import outlets, pacing, quiet_hours, starters, texts
 from gateway.services import queue
-from gateway.services.providers import providers_of
 from gateway.sms import early_statuses
 from gateway.store.db import db_of
 from gateway.store.models import Survey, utcnow
@@ -154,6 +153,7 @@ def begin_part(
             .with_for_update()
         ).all()
         link = links.survey_link_of(app)
+        chosen: dict[tuple[int, str | None], str | None] = {}  # each agency's sender, once
         with session.no_autoflush:
             for survey in surveys:
                 later = quiet_hours.hold(survey, now) if settings.quiet_hours else None
@@ -162,7 +162,7 @@ def begin_part(
                     continue
                 # An early survey (clock skew) is left for the sweeper to start when due.
                 starters.begin_due(
-                    session, survey, settings, now=now, survey_link=link, flush=False
+                    session, survey, settings, now=now, survey_link=link, flush=False, chosen=chosen
                 )
         session.flush()  # every survey's row and texts in a few statements
         holding = {survey_id for survey_id, _ in held}
@@ -201,18 +201,20 @@ def send_claimed(app: Flask, claims: Sequence[send_claims.Claim]) -> ChunkOutcom
         send_claims.drop_claimed(
             session, [c.message_id for c in claims if c.survey_id not in open_now]
         )
+        by_outlet = outlets.outlets_of(app, session, open_now)
     by_survey: dict[str, list[send_claims.Claim]] = {}
     for claim in claims:
         if claim.survey_id in open_now:
             by_survey.setdefault(claim.survey_id, []).append(claim)
     settings: Settings = app.extensions["settings"]
-    sender = providers_of(app).sms
     callback = texts.status_callback_url(settings)
-    pacing_sender = texts.sender_of(settings)
     over_rate = threading.Event()
 
     def send(survey_claims: list[send_claims.Claim]) -> _SurveySends:
-        return _send_in_order(app, sender, callback, pacing_sender, survey_claims, over_rate)
+        outlet = by_outlet[survey_claims[0].survey_id]
+        return _send_in_order(
+            app, outlet.provider, callback, outlet.pacing_sender, survey_claims, over_rate
+        )
 
     results = list(_pool_of(app).map(send, by_survey.values()))
     return _record(app, list(by_survey), results)

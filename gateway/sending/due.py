@@ -74,7 +74,9 @@ def why_not(
     """Why the attempt must not be made now (None: it may)."""
     if survey is None:
         return "the survey is gone"
-    if survey.status == "opted_out" or opt_outs.is_hash_opted_out(session, survey.contact_hash):
+    if survey.status == "opted_out" or opt_outs.is_hash_opted_out(
+        session, survey.contact_hash, survey.agency_id
+    ):
         return "opted out"
     if survey.status == "completed":
         return "completed"

@@ -1,11 +1,11 @@
 """Holding a survey's first contact until the respondent's window opens.
 
 The window is the flow's (:mod:`gateway.reach.windows`): its hours (``quiet_hours``,
-default 08:00 to 21:00), days of the week and blocked dates (federal holidays by
-default), in the respondent's time zone. A start that falls outside the window is put off
-to the window's next opening: the survey goes back to ``scheduled`` with ``send_at`` set,
-and its expiry moves with it. ``QUIET_HOURS`` turns the rule on (the default in
-production) or off.
+else its agency's default quiet hours, else 08:00 to 21:00), days of the week and
+blocked dates (federal holidays by default), in the respondent's time zone. A start that
+falls outside the window is put off to the window's next opening: the survey goes back to
+``scheduled`` with ``send_at`` set, and its expiry moves with it. ``QUIET_HOURS`` turns
+the rule on (the default in production) or off.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime
 from flask import Flask
 
 from config.settings import Settings
+from gateway.agencies.profiles import contact_hours
 from gateway.reach.windows import (  # noqa: F401  (the window rules, re-exported)
     DEFAULT_WINDOW,
     next_contact_time,
@@ -52,7 +53,8 @@ def hold(survey: Survey, now: datetime) -> datetime | None:
     if survey.channel not in HELD_CHANNELS or survey.status not in open_surveys.NOT_YET_STARTED:
         return None
     flow = lifecycle.survey_flow(survey)
-    later = next_contact_time(flow, survey.contact, survey.channel, now)
+    hours = contact_hours(survey.agency)
+    later = next_contact_time(flow, survey.contact, survey.channel, now, hours)
     if later is None:
         return None
     if survey.expires_at is not None:

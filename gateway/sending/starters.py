@@ -28,6 +28,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from gateway.agencies import routes
 from gateway.email import invitation
 from gateway.sending import due as reach_due
 from gateway.sending import pacing, quiet_hours, texts
@@ -87,11 +88,14 @@ def begin_due(
     now: datetime,
     survey_link: Callable[[Survey], str],
     flush: bool = True,
+    chosen: dict[tuple[int, str | None], str | None] | None = None,
 ) -> bool:
     """Begin an SMS survey that has not begun yet: its opening step run and its text
-    recorded (:func:`gateway.surveys.lifecycle.begin`), from the texts' sender. False
-    when the survey is not due yet (clock skew): the sweeper starts it when due. A survey
-    begun already (an earlier run of the same start) or closed is left as it is.
+    recorded (:func:`gateway.surveys.lifecycle.begin`), from its agency's sender
+    (:func:`gateway.agencies.routes.sms_sender_for`; ``chosen`` keeps the choices made for
+    a chunk of surveys). False when the survey is not due yet (clock skew): the sweeper
+    starts it when due. A survey begun already (an earlier run of the same start) or
+    closed is left as it is.
 
     The caller holds the survey locked in its transaction."""
     not_begun = (survey.state or {}).get("phase", "new") == "new"
@@ -99,14 +103,19 @@ def begin_due(
         return True
     if survey.send_at is not None and survey.send_at > now:
         return False
-    survey.sender = texts.sender_of(settings)
+    flow = lifecycle.survey_flow(survey)
     # begin() flushes once when it records the text: one UPDATE of the survey, not one
     # before each of its queries.
     with session.no_autoflush:
+        key = (survey.agency_id, flow.sender.sms if flow.sender else None)
+        chosen = {} if chosen is None else chosen
+        if key not in chosen:
+            chosen[key] = routes.sms_sender_for(session, *key, settings)
+        survey.sender = chosen[key]
         lifecycle.begin(
             session,
             survey,
-            lifecycle.survey_flow(survey),
+            flow,
             now=now,
             max_reprompts=settings.max_reprompts,
             survey_link=survey_link,

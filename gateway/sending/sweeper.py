@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -39,6 +40,18 @@ log = logging.getLogger(__name__)
 #: How often the sweeper runs, and how long a ``queued`` survey may wait for its job.
 SWEEP_SECONDS = 30.0
 STALE_QUEUED = timedelta(minutes=2)
+
+
+#: Steps of the packages above the send path, run at the end of every sweep (each
+#: registered once, when the app is built: gateway.cases.setup).
+SweepStep = Callable[[Flask, datetime], object]
+_extra_steps: list[SweepStep] = []
+
+
+def on_sweep(step: SweepStep) -> None:
+    """Have ``step`` run at the end of every sweep; registering it again changes nothing."""
+    if step not in _extra_steps:
+        _extra_steps.append(step)
 
 
 @dataclass
@@ -105,6 +118,8 @@ def sweep(
         queue.enqueue_send(app, survey_id)
     reach_due.run_due(app, now)  # due reminders and fallbacks (gateway.reach)
     outcome.redelivered = alert_delivery.requeue_overdue(app, now)
+    for step in tuple(_extra_steps):
+        step(app, now)
     return outcome
 
 

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from channels.base import DeliveryError, SendResult, SmsSender
 from channels.sms import SentLookup
 from config.settings import Settings
+from gateway.agencies import routes
 from gateway.sending import claims as send_claims
 from gateway.sending import due as reach_due
-from gateway.sending import pacing
+from gateway.sending import outlets, pacing
 from gateway.services import queue
-from gateway.services.providers import providers_of
 from gateway.sms import early_statuses
 from gateway.store.db import db_of
 from gateway.store.models import utcnow
@@ -47,8 +47,8 @@ def status_callback_url(settings: Settings) -> str | None:
 
 
 def sender_of(settings: Settings) -> str | None:
-    """What the texts go out from: the Messaging Service, else the phone number."""
-    return settings.twilio_messaging_service_sid or settings.twilio_phone_number
+    """What the deployment's texts go out from: the Messaging Service, else the number."""
+    return routes.deployment_sms_sender(settings)
 
 
 def claim_timeout(settings: Settings) -> timedelta:
@@ -86,10 +86,13 @@ def send_claimed(app: Flask, survey_id: str, claim: send_claims.Claim | None) ->
     """Send the claimed text, then the survey's next ones. Recording a text sent and
     claiming the next take one transaction."""
     settings: Settings = app.extensions["settings"]
-    sender = providers_of(app).sms
+    if claim is None:
+        return None
     callback = status_callback_url(settings)
-    pacing_sender = sender_of(settings)
     database = db_of(app)
+    with database.session() as session:
+        outlet = outlets.outlet_of(app, session, survey_id)
+    sender, pacing_sender = outlet.provider, outlet.pacing_sender
     while claim is not None:
         found = None
         if claim.stale_since is not None:  # its worker died mid-send: did the text go out?

@@ -42,6 +42,7 @@ SEND_EMAIL_JOB = "gateway.jobs.send_email_job"
 DELIVER_JOB = "gateway.jobs.deliver_job"
 START_CHUNK_JOB = "gateway.jobs.start_chunk"
 SEND_CHUNK_JOB = "gateway.jobs.send_chunk"
+CASE_REPLY_JOB = "gateway.jobs.case_reply_job"
 #: The rq job class workers run jobs with: it also runs jobs queued under older names.
 JOB_CLASS = "gateway.jobs.AliasedJob"
 

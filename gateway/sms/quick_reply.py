@@ -4,9 +4,10 @@ Nearly every webhook Twilio posts is a respondent answering the question their o
 survey just asked. On PostgreSQL that reply is served here without the ORM
 (:mod:`gateway.surveys.quick_steps`):
 
-1. one SELECT reads the number's awaiting survey (found by the contact's keyed hash, with
-   the general path's own query), whether its agency has webhook subscriptions and
-   whether the number opted out;
+1. one SELECT reads the number's awaiting survey on the line of the number texted (found
+   by the contact's keyed hash, with the general path's own query), whether its agency
+   has webhook subscriptions, whether the number opted out of that agency's texts, and
+   whether the number texted is one the gateway serves (an agency's, or the deployment's);
 2. the engine steps in Python (the flow comes from the per-process cache by version id);
 3. one statement of data-modifying CTEs, committed by itself (autocommit), stores the
    inbound message, the answers, the survey's new state and status, and the reply rows.
@@ -15,7 +16,8 @@ survey just asked. On PostgreSQL that reply is served here without the ORM
    changed meanwhile, or a webhook delivered twice, writes nothing at all.
 
 Whatever is not that common case — a keyword (STOP, HELP, START, a flow's start
-keyword; YES from a number that opted out), no awaiting survey, a survey past its
+keyword; YES from a number that opted out), a number the gateway does not serve, no
+awaiting survey, a survey past its
 expiry, waiting for consent or handed off to the web, a step the one statement may not
 store (:func:`gateway.surveys.step_plan.stored_in_one_statement`), a duplicate
 ``MessageSid``, a survey changed since it was read, SQLite — returns None before anything
@@ -37,14 +39,16 @@ from gateway.engine.engine import step
 from gateway.engine.types import Event, SessionState
 from gateway.flows.registry import FlowRegistry
 from gateway.http import metrics
+from gateway.store.agency_models import AgencySender
 from gateway.store.driver import libpq_text, on_driver
 from gateway.store.libpq import LibpqCursor
-from gateway.store.models import OptOut, Survey
+from gateway.store.models import Survey
 from gateway.store.results_models import WebhookSubscription
 from gateway.store.sealing import contact_hash
-from gateway.surveys import quick_steps
+from gateway.surveys import comment_arrival, quick_steps
 from gateway.surveys.messages import reply_texts
 from gateway.surveys.open_surveys import AWAITING_REPLY, awaiting_reply
+from gateway.surveys.opt_outs import opted_out_of
 from gateway.surveys.quick_steps import MESSAGE_COLUMNS, flow_of_version, sealing, store_step
 from gateway.surveys.step_plan import (
     SurveyAsRead,
@@ -54,7 +58,7 @@ from gateway.surveys.step_plan import (
 )
 
 _SUBSCRIPTIONS = cast(sa.Table, WebhookSubscription.__table__)
-_OPT_OUTS = cast(sa.Table, OptOut.__table__)
+_SENDERS = cast(sa.Table, AgencySender.__table__)
 
 #: The number's newest awaiting SMS survey, as
 #: :func:`gateway.surveys.open_surveys.awaiting_survey` finds it, whether its agency has
@@ -77,7 +81,9 @@ _LOAD = libpq_text(
         sa.exists().where(
             _SUBSCRIPTIONS.c.agency_id == Survey.agency_id, _SUBSCRIPTIONS.c.deleted_at.is_(None)
         ),
-        sa.exists().where(_OPT_OUTS.c.contact_hash == sa.bindparam("contact_hash")),
+        opted_out_of(Survey.agency_id, sa.bindparam("contact_hash")),
+        sa.exists().where(_SENDERS.c.channel == "sms", _SENDERS.c.address == sa.bindparam("to")),
+        sa.exists().where(_SENDERS.c.id.is_not(None)),
     )
 )
 
@@ -99,6 +105,10 @@ class _Awaiting(NamedTuple):
     contact: str
     subscribed: bool
     opted_out: bool
+    #: The number texted is an agency's registered sender.
+    to_registered: bool
+    #: Some agency registered a sender (else every number is the deployment's).
+    any_registered: bool
 
 
 #: The statement's head (:mod:`gateway.surveys.quick_steps`): the survey still awaiting a
@@ -140,6 +150,9 @@ class _Inbound(NamedTuple):
     reply_status: str
     #: A word that opts the number back in if it opted out.
     opts_in_if_opted_out: bool
+    #: The number texted is the deployment's own (TWILIO_PHONE_NUMBER, or any number when
+    #: it texts from a Messaging Service).
+    to_deployment: bool
 
 
 class _Reply(NamedTuple):
@@ -160,6 +173,8 @@ def quick_reply(
     now: datetime,
     max_reprompts: int,
     reply_status: str,
+    deployment_number: str | None = None,
+    deployment_service: str | None = None,
 ) -> list[str] | None:
     """Store a reply to the number's open survey and return the texts answering it, or
     None (nothing written) when it is not the common case."""
@@ -171,8 +186,17 @@ def quick_reply(
         return None
     if _starts_a_flow(registry, body):
         return None
+    to_deployment = bool(deployment_service) or to == deployment_number
     inbound = _Inbound(
-        sid, from_, to, body, contact_hash(from_), now, reply_status, keyword is not None
+        sid,
+        from_,
+        to,
+        body,
+        contact_hash(from_),
+        now,
+        reply_status,
+        keyword is not None,
+        to_deployment,
     )
     reply = on_driver(engine, lambda cursor: _serve(cursor, engine, inbound, max_reprompts))
     if reply is None:
@@ -184,10 +208,12 @@ def quick_reply(
 def _serve(
     cursor: LibpqCursor, engine: Engine, inbound: _Inbound, max_reprompts: int
 ) -> _Reply | None:
-    found_by = {"contact_hash": inbound.contact_hash}
+    found_by = {"contact_hash": inbound.contact_hash, "to": inbound.to}
     survey = quick_steps.read_one(cursor, _LOAD, found_by, _Awaiting._make)
     if survey is None:
         return None
+    if survey.any_registered and not (survey.to_registered or inbound.to_deployment):
+        return None  # a number the gateway does not serve: the general path answers
     if survey.opted_out and inbound.opts_in_if_opted_out:
         return None
     now = inbound.now
@@ -214,7 +240,7 @@ def _serve(
         "contact_hash": inbound.contact_hash,
         "in_from": codec.seal(inbound.from_),
         "in_to": codec.seal(inbound.to),
-        "in_body": inbound.body,
+        "in_body": comment_arrival.stored_body(inbound.body, flow),
         "sid": inbound.sid,
         "now": now,
     }

@@ -5,8 +5,11 @@ Every model module is imported here so that ``Base.metadata`` always holds every
 """
 
 from gateway.store import (
+    agency_models,  # noqa: F401  (registers its tables on Base)
     attempt_models,  # noqa: F401  (registers its tables on Base)
     batch_models,  # noqa: F401  (registers its tables on Base)
+    case_models,  # noqa: F401  (registers its tables on Base)
+    comment_models,  # noqa: F401  (registers its tables on Base)
     reach_models,  # noqa: F401  (registers its tables on Base)
     results_models,  # noqa: F401  (registers its tables on Base)
     security_models,  # noqa: F401  (registers its tables on Base)

@@ -139,10 +139,12 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 class Database:
-    """An engine and its session factory."""
+    """An engine and its session factory; ``read_timeout`` is the seconds one statement of
+    a read-heavy request may run (:mod:`gateway.store.slow_reads`; 0: no limit)."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, read_timeout: float = 0.0, **engine_kwargs: Any) -> None:
         self.url = normalize_url(url)
+        self.read_timeout = read_timeout
         self.engine = make_engine(self.url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -194,7 +196,7 @@ class Database:
 
 def init_app(app: Flask, settings: Settings) -> Database:
     """Attach the database to ``app`` (``app.extensions["db"]``); migrate SQLite."""
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, read_timeout=settings.read_statement_timeout)
     if database.is_sqlite:
         database.upgrade()
     app.extensions["db"] = database

@@ -122,6 +122,20 @@ class Agency(Base):
     # Sent in the SMS HELP reply: who to contact about the survey.
     help_contact: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The agency's own settings (gateway.agencies.profiles); each None falls back to the
+    # deployment's environment (TWILIO_*, EMAIL_FROM, QUIET_HOURS_*).
+    # The name citizens see: the email From's display name and the SMS HELP reply.
+    display_name: Mapped[str | None] = mapped_column(sa.String(200))
+    # The whole SMS HELP reply, replacing the catalog's.
+    help_text: Mapped[str | None] = mapped_column(sa.String(320))
+    email_from: Mapped[str | None] = mapped_column(sa.String(254))
+    email_reply_to: Mapped[str | None] = mapped_column(sa.String(254))
+    # Quiet hours ("21:00-08:00", the respondent's local time) for the agency's starts.
+    quiet_hours: Mapped[str | None] = mapped_column(sa.String(11))
+    # The agency's own Twilio account (a subaccount): its SID, and its auth token sealed
+    # at rest like a contact and never shown again.
+    twilio_account_sid: Mapped[str | None] = mapped_column(sa.String(34), unique=True)
+    twilio_auth_token: Mapped[str | None] = mapped_column(SealedContact())
 
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="agency")
 
@@ -143,6 +157,8 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+    # An admin key may also read and change the agency's settings (/api/v1/agency).
+    admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     agency: Mapped[Agency] = relationship(back_populates="api_keys")
 

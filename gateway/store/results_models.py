@@ -16,8 +16,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.store.models import Agency, Answer, Base, Survey, utcnow
 
-#: Events a subscription may ask for.
-WEBHOOK_EVENTS: Final = ("survey.completed", "alert")
+#: Events a subscription may ask for (the ``case.*`` events: docs/cases.md).
+WEBHOOK_EVENTS: Final = (
+    "survey.completed",
+    "alert",
+    "case.opened",
+    "case.assigned",
+    "case.status_changed",
+    "case.replied",
+    "case.answered",
+    "case.overdue",
+)
 DELIVERY_STATUSES: Final = ("pending", "delivered", "failed")
 
 

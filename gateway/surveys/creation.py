@@ -168,7 +168,7 @@ def create_survey(
         request,
         agency_id=agency.id,
         flow_version_id=flow_version.id,
-        opted_out=opt_outs.is_opted_out(session, request.to),
+        opted_out=opt_outs.is_opted_out(session, request.to, agency.id),
         now=now,
         fatigued=recently_surveyed(session, agency.id, request, now),
         declined=declined,

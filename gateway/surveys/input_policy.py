@@ -23,6 +23,10 @@ from typing import Any
 MAX_TEXT = 10_000
 #: The longest query-string value (ids, filters, cursors); a webhook URL is shorter still.
 MAX_QUERY_VALUE = 1_000
+#: The longest id from a provider the store keeps (a Twilio sid is 34 characters).
+MAX_PROVIDER_ID = 64
+#: The longest provider error code the store keeps (Twilio's are five digits).
+MAX_ERROR_CODE = 32
 #: The longest URL a webhook subscription may name.
 MAX_URL = 2_000
 #: How deep a JSON body may nest (a trigger's context is two levels deep).
@@ -60,6 +64,23 @@ def check_text(value: str, field: str, max_length: int = MAX_TEXT) -> str:
 def clean_reply(text: str, max_length: int = MAX_TEXT) -> str:
     """A respondent's reply as it can be kept: unwanted characters removed, length capped."""
     return _UNWANTED.sub("", text)[:max_length]
+
+
+def webhook_field(value: str) -> str:
+    """A provider's webhook field (a number, an id) as the gateway reads it: cleaned as a
+    reply is, capped at :data:`MAX_QUERY_VALUE`, trimmed. What routes a webhook and what
+    picks the token its signature is checked with both read it so."""
+    return clean_reply(value, MAX_QUERY_VALUE).strip()
+
+
+def provider_id(value: str, field: str, max_length: int = MAX_PROVIDER_ID) -> str:
+    """An id from a provider's webhook (a sid, an error code), cleaned as a reply is;
+    :class:`InputRefused` when it is longer than any id the store keeps, so no such value
+    is ever looked up or written."""
+    cleaned = webhook_field(value)
+    if len(cleaned) > max_length:
+        raise InputRefused(field, f"{field} is longer than {max_length} characters")
+    return cleaned
 
 
 def check_json(value: Any, field: str = "body", max_depth: int = MAX_DEPTH) -> Any:

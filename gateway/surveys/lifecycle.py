@@ -18,7 +18,7 @@ from gateway.engine.engine import new_state, step
 from gateway.engine.types import Event, SessionState, StepResult
 from gateway.flows.model import Flow
 from gateway.store.models import Answer, Message, Survey
-from gateway.surveys import consent, events
+from gateway.surveys import comment_arrival, consent, events
 from gateway.surveys.flow_versions import flow_for_version, flow_for_version_id
 from gateway.surveys.messages import (
     PENDING,
@@ -28,7 +28,7 @@ from gateway.surveys.messages import (
     prompt_text,
     record_outbound,
 )
-from gateway.surveys.open_surveys import AWAITING_REPLY, NOT_YET_STARTED
+from gateway.surveys.open_surveys import AWAITING_REPLY, NOT_YET_STARTED, on_line
 from gateway.surveys.opt_outs import is_hash_opted_out
 from gateway.surveys.step_plan import StepWrites, SurveyAsRead, plan_step
 from gateway.surveys.step_statements import answer_params, answer_upsert
@@ -76,17 +76,23 @@ def _save_answers(session: Session, survey: Survey, writes: StepWrites, now: dat
                 session.expire(held)
 
 
-def _apply(session: Session, survey: Survey, result: StepResult, now: datetime) -> None:
+def _apply(session: Session, survey: Survey, result: StepResult, now: datetime) -> StepResult:
     """Store a step as :func:`~gateway.surveys.step_plan.plan_step` says: its state,
-    answers and the survey columns that follow from them."""
+    answers and the survey columns that follow from them; free-text answers are stored
+    redacted, and read (:mod:`gateway.surveys.comment_arrival`). Returns the step as
+    stored."""
+    flow = survey_flow(survey)
+    result, arrivals = comment_arrival.redact_step(result, flow, survey.language, survey.channel)
     writes = plan_step(_as_read(survey), result, now)
     survey.state = writes.state
     with session.no_autoflush:
         _save_answers(session, survey, writes, now)
         for name, value in writes.columns.items():
             setattr(survey, name, value)
+    comment_arrival.record(session, survey, flow, arrivals, now)
     if writes.completed:
         events.completed(session, survey)
+    return result
 
 
 def apply_step(session: Session, survey: Survey, result: StepResult, now: datetime) -> None:
@@ -102,7 +108,8 @@ SUPERSEDED_BY_ANOTHER = "superseded by a newer survey"
 
 
 def supersede(session: Session, survey: Survey, now: datetime) -> list[str]:
-    """Cancel the number's other SMS surveys that wait for replies; their answers stay."""
+    """Cancel the number's other SMS surveys that wait for replies on the survey's line
+    (:mod:`gateway.surveys.open_surveys`); their answers stay."""
     if survey.contact_hash is None:
         return []
     older = session.scalars(
@@ -112,6 +119,7 @@ def supersede(session: Session, survey: Survey, now: datetime) -> list[str]:
             Survey.channel == "sms",
             Survey.status.in_(AWAITING_REPLY),
             Survey.id != survey.id,
+            on_line(session, survey.sender),
         )
         .with_for_update()
     ).all()
@@ -142,7 +150,7 @@ def begin(
     The caller holds the survey row (locked) in ``scheduled`` or ``queued``. A number that
     opted out gets nothing: the survey becomes ``opted_out`` and no row is written.
     """
-    if is_hash_opted_out(session, survey.contact_hash):
+    if is_hash_opted_out(session, survey.contact_hash, survey.agency_id):
         survey.status = "opted_out"
         survey.failure_reason = "the number has opted out of text messages"
         return []
@@ -181,8 +189,7 @@ def answer(
     flow = survey_flow(survey)
     state = SessionState.from_dict(survey.state)
     result = step(flow, state, Event("text", body), max_reprompts=max_reprompts)
-    _apply(session, survey, result, now)
-    return result
+    return _apply(session, survey, result, now)
 
 
 def apply_event(
@@ -193,8 +200,7 @@ def apply_event(
     flow = survey_flow(survey)
     state = SessionState.from_dict(survey.state)
     result = step(flow, state, event, max_reprompts=max_reprompts)
-    _apply(session, survey, result, now)
-    return result
+    return _apply(session, survey, result, now)
 
 
 # -- ending -----------------------------------------------------------------------------

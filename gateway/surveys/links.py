@@ -3,7 +3,9 @@
 Every link names one survey and is signed with ``SECRET_KEY`` under a salt of its own
 purpose, so a token made for one purpose (say, unsubscribing) is refused for another
 (answering). A link carries its survey's expiry time and is refused after it; the survey's
-own status is checked again where the link is used.
+own status is checked again where the link is used. A reply link (the page where an email
+respondent writes back to a reply about their case) expires with the reply's answer
+window instead.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from gateway.store.models import Survey
 
 log = logging.getLogger(__name__)
 
-Purpose = Literal["survey", "answer", "unsubscribe"]
+Purpose = Literal["survey", "answer", "unsubscribe", "reply"]
 
 SALTS: dict[str, str] = {
     "survey": "gateway.web.survey-link",
     "answer": "gateway.email.one-click-answer",
     "unsubscribe": "gateway.email.unsubscribe",
+    "reply": "gateway.cases.reply-page",
     "csrf": "gateway.web.csrf",
 }
 
@@ -127,6 +130,12 @@ def base_url(settings: Settings) -> str:
 
 def survey_url(links: LinkSigner, base: str, survey: Survey) -> str:
     return f"{base}/s/{links.make('survey', survey.id, survey.expires_at)}"
+
+
+def reply_url(links: LinkSigner, base: str, survey_id: str, expires_at: datetime) -> str:
+    """The page where the respondent of ``survey_id`` writes back to a reply about their
+    case, until ``expires_at``."""
+    return f"{base}/r/{links.make('reply', survey_id, expires_at)}"
 
 
 def survey_link_of(app: Flask) -> Callable[[Survey], str]:

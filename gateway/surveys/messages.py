@@ -19,6 +19,8 @@ from channels.sms import split_text
 from gateway.engine.types import LINK_PLACEHOLDER, Prompt, StepResult
 from gateway.store.models import Message, Survey, utcnow
 from gateway.store.sealing import contact_hash
+from gateway.surveys import comment_arrival
+from gateway.surveys.flow_versions import flow_for_version_id
 from gateway.surveys.step_plan import step_key, step_key_prefix
 from gateway.surveys.step_statements import OUTBOUND_WRITTEN, reply_insert
 
@@ -88,14 +90,16 @@ def record_inbound_once(
     session: Session, *, sid: str, from_: str, to: str, body: str, survey: Survey | None
 ) -> int | None:
     """Store an inbound text unless its ``sid`` is stored already; the new row's id, or
-    None for a webhook Twilio delivered twice (also when another worker holds it now)."""
+    None for a webhook Twilio delivered twice (also when another worker holds it now).
+    The body is stored with its personal data masked (:mod:`gateway.surveys.comment_arrival`)."""
+    flow = flow_for_version_id(session, survey.flow_version_id) if survey is not None else None
     params = {
         "survey_id": survey.id if survey else None,
         "agency_id": survey.agency_id if survey else None,
         "from_addr": from_,
         "to_addr": to,
         "contact_hash": contact_hash(from_),
-        "body": body,
+        "body": comment_arrival.stored_body(body, flow),
         "provider_sid": sid,
         "now": utcnow(),
     }

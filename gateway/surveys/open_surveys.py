@@ -1,8 +1,16 @@
 """Which of a number's SMS surveys a text is for.
 
-One open SMS survey per number: when a survey starts, an older one still waiting for the
-same number's replies is ``cancelled`` (:func:`gateway.surveys.lifecycle.supersede`), so a
-reply always reaches the newest interaction found here.
+A text belongs to the *line* of the number it was sent to (``To``): the Messaging Service
+or number an agency registered it as (:class:`gateway.store.agency_models.AgencySender`),
+or, for any other number, the deployment's own line, which holds every survey sent from a
+sender no agency registered (``TWILIO_*``, or simulated delivery). A survey is on the line
+of the sender it texted from (``Survey.sender``).
+
+One open SMS survey per number and line: when a survey starts, an older one on the same
+line still waiting for the same number's replies is ``cancelled``
+(:func:`gateway.surveys.lifecycle.supersede`), so a reply always reaches the newest
+interaction of the line texted, and a citizen may answer one survey per agency's line at
+once. A deployment whose agencies registered no sender has one line: nothing changes.
 """
 
 from __future__ import annotations
@@ -11,8 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from gateway.store.agency_models import AgencySender
 from gateway.store.models import Survey
 from gateway.store.sealing import contact_hash
 
@@ -22,16 +31,61 @@ AWAITING_REPLY = ("sent", "started")
 NOT_YET_STARTED = ("scheduled", "queued")
 
 
+_SENDERS = aliased(AgencySender, name="line_sender")
+
+
+def _registered_line(address: Any) -> sa.ScalarSelect[Any]:
+    """The line of the SMS sender registered at ``address`` (NULL when none is)."""
+    return (
+        sa.select(sa.func.coalesce(_SENDERS.service, _SENDERS.address))
+        .where(_SENDERS.channel == "sms", _SENDERS.address == address)
+        .scalar_subquery()
+    )
+
+
+def _on_deployment_line() -> sa.ColumnElement[bool]:
+    """The survey texted from a sender no agency registered."""
+    return sa.or_(
+        Survey.sender.is_(None),
+        ~sa.exists().where(
+            _SENDERS.channel == "sms", _SENDERS.service.is_(None), _SENDERS.address == Survey.sender
+        ),
+    )
+
+
+def on_line_of(to: Any) -> sa.ColumnElement[bool]:
+    """The survey is on the line a text to ``to`` (a value or a bind parameter) belongs to."""
+    line = _registered_line(to)
+    return sa.or_(
+        sa.and_(line.is_not(None), Survey.sender == line),
+        sa.and_(line.is_(None), _on_deployment_line()),
+    )
+
+
+def on_line(session: Session, sender: str | None) -> sa.ColumnElement[bool]:
+    """The survey is on the same line as a survey texting from ``sender``."""
+    registered = sender is not None and session.scalar(
+        sa.select(AgencySender.id).where(
+            AgencySender.channel == "sms",
+            AgencySender.service.is_(None),
+            AgencySender.address == sender,
+        )
+    )
+    return Survey.sender == sender if registered else _on_deployment_line()
+
+
 def awaiting_reply(*columns: Any) -> sa.Select[Any]:
     """SELECT of ``columns`` from the newest SMS survey that texted the contact whose
-    :func:`~gateway.store.sealing.contact_hash` is the parameter ``contact_hash`` and waits
-    for its reply (also the quick reply's, :mod:`gateway.sms.quick_reply`)."""
+    :func:`~gateway.store.sealing.contact_hash` is the parameter ``contact_hash`` from the
+    line of the number ``to`` (a parameter) and waits for its reply (also the quick
+    reply's, :mod:`gateway.sms.quick_reply`)."""
     return (
         sa.select(*columns)
         .where(
             Survey.contact_hash == sa.bindparam("contact_hash"),
             Survey.channel == "sms",
             Survey.status.in_(AWAITING_REPLY),
+            on_line_of(sa.bindparam("to", type_=sa.String())),
         )
         .order_by(Survey.sent_at.desc(), Survey.created_at.desc())
         .limit(1)
@@ -43,20 +97,27 @@ _AWAITING = awaiting_reply(Survey)
 _AWAITING_LOCKED = _AWAITING.with_for_update()
 
 
-def latest_sms_survey(session: Session, contact: str) -> Survey | None:
-    """The number's most recent SMS survey, whatever its status."""
+def latest_sms_survey(session: Session, contact: str, to: str) -> Survey | None:
+    """The number's most recent SMS survey on the line of ``to``, whatever its status."""
     return session.scalars(
         sa.select(Survey)
-        .where(Survey.contact_hash == contact_hash(contact), Survey.channel == "sms")
+        .where(
+            Survey.contact_hash == contact_hash(contact),
+            Survey.channel == "sms",
+            on_line_of(to),
+        )
         .order_by(Survey.created_at.desc(), Survey.id.desc())
         .limit(1)
     ).first()
 
 
-def awaiting_survey(session: Session, contact: str, *, lock: bool = False) -> Survey | None:
-    """The newest SMS survey that texted ``contact`` and waits for a reply."""
+def awaiting_survey(
+    session: Session, contact: str, to: str, *, lock: bool = False
+) -> Survey | None:
+    """The newest SMS survey that texted ``contact`` from the line of ``to`` and waits
+    for a reply."""
     query = _AWAITING_LOCKED if lock else _AWAITING
-    return session.scalars(query, {"contact_hash": contact_hash(contact)}).first()
+    return session.scalars(query, {"contact_hash": contact_hash(contact), "to": to}).first()
 
 
 def recently_closed_reply_key(survey: Survey | None, now: datetime, window: timedelta) -> str:

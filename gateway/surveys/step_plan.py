@@ -92,9 +92,16 @@ def plan_step(survey: SurveyAsRead, result: StepResult, now: datetime) -> StepWr
 def stored_in_one_statement(result: StepResult, flow: Flow, subscribed: bool) -> bool:
     """Whether storing ``result`` needs nothing beyond :func:`plan_step`'s writes and the
     step's own messages, so that the one-statement writer may store it: no answer dropped,
-    no expiry, no hand-off to the web, and no completion with alerts to check or webhooks
-    (``subscribed``: the agency has subscriptions) to deliver."""
+    no expiry, no hand-off to the web, no typed free-text answer (its redaction and reading
+    are the general path's, :mod:`gateway.surveys.comment_arrival`), and no completion with
+    alerts to check or webhooks (``subscribed``: the agency has subscriptions) to deliver."""
     if result.dropped or result.state.status == "expired":
+        return False
+    # (A phone survey's text answer is a recording's address; its transcription is read.)
+    if result.state.channel != "voice" and any(
+        answer.outcome == "answered" and flow.question(answer.question_id).type == "text"
+        for answer in result.answers
+    ):
         return False
     if result.state.handed_off or any(prompt.kind == "handoff" for prompt in result.prompts):
         return False

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug import urls as _urls  # noqa: F401 (registers the "werkzeug.url_quote" handler)
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import HTTP_STATUS_CODES
@@ -44,7 +45,7 @@ from werkzeug.utils import get_content_type
 
 from config.logging import request_id_var
 from gateway.http import request_log, security_headers
-from gateway.twilio.signature import public_url_of, signature_matches, webhook_auth_token
+from gateway.twilio.signature import owners_of, public_url_of, signature_matches, webhook_token
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -109,8 +110,8 @@ class QuickLane:
         self.routes = dict(routes)
         self.on_request = on_request
         settings = app.extensions["settings"]
+        self.settings = settings
         self.base = settings.public_base_url
-        self.token = webhook_auth_token(settings)
         public_https = (self.base or "").startswith("https://")
         self.headers = {
             scheme: security_headers.headers_for(public_https or scheme == "https")
@@ -163,7 +164,7 @@ class QuickLane:
     ) -> tuple[MultiDict[str, str], MultiDict[str, str]] | None:
         """The query's arguments and the form of a request signed by Twilio, or None for
         Flask to serve."""
-        if self.base is None or self.token is None:
+        if self.base is None:
             return None
         body = self._body(environ)
         if body is None:
@@ -173,7 +174,13 @@ class QuickLane:
             return None
         query = environ.get("QUERY_STRING", "")
         url = public_url_of(self.base, environ["PATH_INFO"], query)
-        if not signature_matches(self.token, url, form, environ.get("HTTP_X_TWILIO_SIGNATURE", "")):
+        try:
+            owners = owners_of(self.app).get()
+        except SQLAlchemyError:
+            return None  # the store is down: the view answers as it does then (503)
+        token = webhook_token(self.settings, owners, form)
+        signature = environ.get("HTTP_X_TWILIO_SIGNATURE", "")
+        if token is None or not signature_matches(token, url, form, signature):
             return None  # the view refuses it (403) and logs why
         return MultiDict(parse_qsl(query, keep_blank_values=True)), form
 

@@ -10,11 +10,22 @@ joined once and the second URL is only tried when the first one fails.
 
 Which token signs:
 
-- ``TWILIO_AUTH_TOKEN`` when it is set;
+- the token of the agency's own Twilio account (a subaccount) when the webhook names a
+  number or Messaging Service of an agency that has one (``To``, ``From`` or
+  ``MessagingServiceSid``; :func:`gateway.agencies.routes.webhook_account`); a webhook
+  naming senders of two agencies, or of an agency and the deployment's own number or
+  Messaging Service (``TWILIO_PHONE_NUMBER``, ``TWILIO_MESSAGING_SERVICE_SID``), is
+  refused;
+- else ``TWILIO_AUTH_TOKEN`` when it is set;
 - otherwise, outside production, :data:`DEVELOPMENT_AUTH_TOKEN`, a fixed, published token,
   so that simulated respondents (``gateway sms reply``, tests, curl scripts) can sign
   their requests exactly as Twilio would;
 - in production without ``TWILIO_AUTH_TOKEN`` no token at all: every webhook is refused.
+
+Each process reads the senders' owners and tokens in one query and keeps them for
+:data:`OWNERS_TTL` seconds (:class:`OwnersCache`), so a webhook costs no extra round trip to
+the database; a change made through this process's API is seen at once, one made
+elsewhere (the command, another process) within that time.
 """
 
 from __future__ import annotations
@@ -24,16 +35,23 @@ import functools
 import hashlib
 import hmac
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import ParamSpec
 from urllib.parse import urlsplit
 
-from flask import Request, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from config.settings import Settings
+from gateway.agencies.routes import SENDER_FIELDS, Owners, deployment_senders, owners
+from gateway.store.db import db_of
+from gateway.surveys.input_policy import webhook_field
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +69,63 @@ def webhook_auth_token(settings: Settings) -> str | None:
     if settings.is_production:
         return None
     return DEVELOPMENT_AUTH_TOKEN
+
+
+#: Seconds a process keeps the senders' owners before reading them again.
+OWNERS_TTL = 5.0
+_OWNERS = "webhook_owners"
+_owners_lock = threading.Lock()
+
+
+class OwnersCache:
+    """The senders' owners (:func:`gateway.agencies.routes.owners`), read at most once
+    every ``ttl`` seconds."""
+
+    def __init__(self, engine: Engine, ttl: float = OWNERS_TTL) -> None:
+        self.engine = engine
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._owners: Owners | None = None
+        self._read_at = 0.0
+
+    def get(self) -> Owners:
+        with self._lock:
+            now = time.monotonic()
+            if self._owners is None or now - self._read_at >= self.ttl:
+                with Session(self.engine) as session:
+                    self._owners = owners(session)
+                self._read_at = now
+            return self._owners
+
+    def forget(self) -> None:
+        """Read the owners again on the next webhook (after a change)."""
+        with self._lock:
+            self._owners = None
+
+
+def owners_of(app: Flask) -> OwnersCache:
+    """The app's cache of the senders' owners."""
+    cache: OwnersCache | None = app.extensions.get(_OWNERS)
+    if cache is None:
+        with _owners_lock:
+            cache = app.extensions.setdefault(_OWNERS, OwnersCache(db_of(app).engine))
+    return cache
+
+
+def webhook_token(settings: Settings, known: Owners, form: MultiDict[str, str]) -> str | None:
+    """The token a webhook with ``form`` must be signed with (see the module), or None
+    when none is acceptable."""
+    # Read as the webhooks read them, so the owner is that of the number routed to.
+    named = {name: webhook_field(form.get(name, "")) for name in SENDER_FIELDS}
+    owner = known.account(named, deployment_senders(settings))
+    if owner.mixed:
+        log.warning(
+            "Twilio webhook refused: it names senders of %d agencies%s",
+            len(owner.agencies),
+            " and the deployment's own" if owner.deployment else "",
+        )
+        return None
+    return owner.token or webhook_auth_token(settings)
 
 
 def public_url(settings: Settings, req: Request) -> str:
@@ -110,10 +185,10 @@ def signature_matches(token: str, url: str, params: MultiDict[str, str], signatu
     )
 
 
-def signature_is_valid(settings: Settings, req: Request) -> bool:
-    token = webhook_auth_token(settings)
+def signature_is_valid(settings: Settings, req: Request, known: Owners) -> bool:
+    token = webhook_token(settings, known, req.form)
     if token is None:
-        log.error("Twilio webhook refused: TWILIO_AUTH_TOKEN is not set in production")
+        log.error("Twilio webhook refused: no token is acceptable for it")
         return False
     signature = req.headers.get("X-Twilio-Signature", "")
     return signature_matches(token, public_url(settings, req), req.form, signature)
@@ -127,7 +202,8 @@ def require_twilio_signature(
     @functools.wraps(view)
     def checked(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         settings: Settings = current_app.extensions["settings"]
-        if not signature_is_valid(settings, request):
+        known = owners_of(current_app).get()
+        if not signature_is_valid(settings, request, known):
             log.warning("Twilio webhook %s refused: bad or missing signature", request.path)
             return Response("invalid Twilio signature\n", status=403, mimetype="text/plain")
         return view(*args, **kwargs)

@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from gateway.agencies import routes, senders
 from gateway.agencies.keys import ensure_agency
 from gateway.engine.engine import new_state
 from gateway.flows.model import Flow
 from gateway.flows.registry import FlowRegistry
-from gateway.store.models import Survey, utcnow
+from gateway.store.models import Agency, Survey, utcnow
 from gateway.surveys import lifecycle
 from gateway.surveys.flow_versions import flow_source, record_flow_version
 from gateway.voice import calls
@@ -69,6 +70,24 @@ def _inbound_flow(registry: FlowRegistry, call: InboundCall, today: datetime) ->
     return flow
 
 
+def _check_called(session: Session, flow: Flow, call: InboundCall, settings: Settings) -> None:
+    """Refuse a call to a number of another agency than the flow's, or to a number the
+    gateway does not serve (no agency registered it, and it is not ``TWILIO_PHONE_NUMBER``)."""
+    registered = senders.registered_at(session, "voice", call.called)
+    if registered is not None:
+        owner = session.get(Agency, registered.agency_id)
+        if owner is None or owner.slug != flow.agency:
+            raise CallRefused(
+                f"the number called belongs to another agency than flow {flow.id!r}'s",
+                flow.default_language,
+            )
+    elif not routes.serves_unregistered(session, call.called, settings.twilio_phone_number, None):
+        raise CallRefused(
+            f"the number called, {call.called}, is registered by no agency",
+            flow.default_language,
+        )
+
+
 def answer_inbound(
     session: Session, registry: FlowRegistry, call: InboundCall, settings: Settings
 ) -> str:
@@ -81,6 +100,7 @@ def answer_inbound(
             return calls.apology(existing.language)
         return calls.replay(existing, lifecycle.survey_flow(existing), latest)
     flow = _inbound_flow(registry, call, now)
+    _check_called(session, flow, call, settings)
     language = call.query.get("language") or None
     if language is not None and language not in flow.languages:
         log.warning(

@@ -26,6 +26,7 @@ from channels.base import DeliveryError
 from channels.twilio.errors import PERMANENT_CALL_ERRORS
 from channels.twilio.twiml import render_goodbye
 from config.settings import Settings
+from gateway.agencies import routes
 from gateway.services.providers import providers_of
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey, utcnow
@@ -138,13 +139,20 @@ def start_outbound_call(app: Flask, survey_id: str) -> Retry | None:
             log.info("survey %s: no call placed (%s)", survey_id, survey and survey.status)
             return None
         attempt = _attempts(session, survey_id) + 1
+        flow_sender = lifecycle.survey_flow(survey).sender
+        sender = routes.voice_sender_for(
+            session, survey.agency_id, flow_sender.voice if flow_sender else None, settings
+        )
+        placer = providers_of(app).calls_via(
+            routes.route_for(session, survey.agency_id, sender, settings)
+        )
         session.add(
             Message(
                 survey_id=survey.id,
                 agency_id=survey.agency_id,
                 direction="outbound",
                 channel=calls.CHANNEL,
-                from_addr=settings.twilio_phone_number,
+                from_addr=sender,
                 to_addr=survey.contact,
                 body="",
                 step_key=f"{survey.id}:call-{attempt}",
@@ -155,7 +163,7 @@ def start_outbound_call(app: Flask, survey_id: str) -> Retry | None:
     retry: Retry | None = None
     try:
         base = _public_base(settings)
-        placed = providers_of(app).calls.place(
+        placed = placer.place(
             to,
             url=f"{base}/twilio/voice?survey={survey_id}",
             status_callback=f"{base}/twilio/voice/status",
@@ -186,7 +194,7 @@ def start_outbound_call(app: Flask, survey_id: str) -> Retry | None:
                 survey.status = "sent"
                 survey.sent_at = now
                 survey.provider_ref = placed.sid
-                survey.sender = settings.twilio_phone_number
+                survey.sender = sender
         log.info("survey %s: call %d placed (%s)", survey_id, attempt, placed.sid)
     return retry
 

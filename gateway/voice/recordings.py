@@ -2,7 +2,9 @@
 
 A ``text`` question is answered by speaking: the recording's URL is the answer, and an
 empty recording (no URL, or no length) is no answer. When the flow asks for it, Twilio's
-transcription arrives later and is kept beside the survey's other messages.
+transcription arrives later and is kept beside the survey's other messages, its personal
+data masked, and is read like a typed comment (themes, sentiment, crisis language:
+:mod:`gateway.surveys.comment_arrival`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gateway.engine.types import Event
-from gateway.store.models import Message, Survey
+from gateway.flows.model import Flow
+from gateway.store.models import Answer, Message, Survey, utcnow
+from gateway.surveys import comment_arrival
+from gateway.surveys.flow_versions import flow_for_version_id
 from gateway.voice.twiml import CHANNEL
 
 
@@ -45,6 +50,10 @@ def record_transcription(
         return False
     if sid and session.scalar(sa.select(Message.id).where(Message.provider_sid == sid)):
         return True
+    flow = flow_for_version_id(session, survey.flow_version_id)
+    heard = text if status == "completed" else ""
+    if heard:
+        _read(session, survey, flow, heard)
     session.add(
         Message(
             survey_id=survey.id,
@@ -53,9 +62,31 @@ def record_transcription(
             channel=CHANNEL,
             from_addr=survey.contact,
             to_addr=survey.sender,
-            body=text if status == "completed" else "",
+            body=comment_arrival.stored_body(heard, flow),
             provider_sid=sid or None,
-            status="transcribed" if status == "completed" else "transcription_failed",
+            # A message's status holds 16 characters.
+            status="transcribed" if status == "completed" else "not_transcribed",
         )
     )
     return True
+
+
+def _read(session: Session, survey: Survey, flow: Flow, heard: str) -> None:
+    """Read the transcription as the comment of the text question last answered by a
+    recording (Twilio names the call, not the question)."""
+    text_questions = [q.id for q in flow.questions if q.type == "text"]
+    question_id = session.scalar(
+        sa.select(Answer.question_id)
+        .where(
+            Answer.survey_id == survey.id,
+            Answer.question_id.in_(text_questions),
+            Answer.outcome == "answered",
+        )
+        .order_by(Answer.updated_at.desc(), Answer.id.desc())
+        .limit(1)
+    )
+    if question_id is None:
+        return
+    reading = comment_arrival.read_transcription(heard, flow, survey.language)
+    arrival = comment_arrival.Arrival(question_id, heard, reading)
+    comment_arrival.record(session, survey, flow, [arrival], utcnow())

@@ -30,6 +30,7 @@ from gateway.surveys.input_policy import (
     InputRefused,
     check_fields,
     clean_reply,
+    provider_id,
     whole_number,
 )
 from gateway.surveys.trigger_requests import MAX_CONTEXT_VALUE
@@ -77,6 +78,9 @@ def _apologise(exc: Exception) -> Response:
 def call_answered() -> Response:
     form = request.form
     call_sid = _call_sid(form)
+    if not call_sid:  # no call Twilio placed or put through: nothing to answer for
+        log.warning("call refused: no CallSid, or one longer than any")
+        return _twiml(calls.apology(request.args.get("language")))
     survey_id = request.args.get("survey")
     try:  # the voice URL's context values are held to what a trigger's may hold
         check_fields(request.args.items(multi=True), MAX_CONTEXT_VALUE)
@@ -109,8 +113,17 @@ def call_answered() -> Response:
 
 
 def _call_sid(form: MultiDict[str, str]) -> str:
-    """The form's CallSid as a store can hold it."""
-    return clean_reply(form.get("CallSid", ""), MAX_QUERY_VALUE)
+    """The form's CallSid as a store can hold it; "" (no call) when it is longer than any."""
+    return _provider_id(form, "CallSid")
+
+
+def _provider_id(form: MultiDict[str, str], name: str) -> str:
+    """The form's ``name``, an id of Twilio's; "" when it is longer than any id the store
+    keeps (it names nothing the gateway could have recorded)."""
+    try:
+        return provider_id(form.get(name, ""), name)
+    except InputRefused:
+        return ""
 
 
 def _call_event(
@@ -215,12 +228,17 @@ def recording() -> Response:
 @require_twilio_signature
 def transcription() -> Response:
     form = request.form
+    try:  # a survey id no store could hold is no survey's
+        check_fields(request.args.items(multi=True), MAX_CONTEXT_VALUE)
+    except InputRefused as exc:
+        log.warning("transcription refused: the query is refused: %s", exc.message)
+        return Response(status=204)
     with db_of(_app()).session() as session:
         kept = call_recordings.record_transcription(
             session,
             request.args.get("survey", ""),
             call_sid=_call_sid(form),
-            sid=form.get("TranscriptionSid", ""),
+            sid=_provider_id(form, "TranscriptionSid"),
             text=clean_reply(form.get("TranscriptionText", "")),
             status=form.get("TranscriptionStatus", ""),
         )

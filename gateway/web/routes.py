@@ -1,8 +1,11 @@
 """The web survey pages: ``/s/<token>`` (links from email and SMS), ``/a/<token>`` (answer
 links from the email: the question with that answer selected, recorded once confirmed),
-``/u/<token>`` (unsubscribe) and ``/f/<flow>`` (the public entry behind a poster's QR code).
+``/u/<token>`` (unsubscribe), ``/f/<flow>`` (the public entry behind a poster's QR code)
+and ``/r/<token>`` (writing back about a case: :mod:`gateway.web.reply_pages`).
 
-Pages are server-rendered and work without JavaScript. Every POST carries the survey's
+Pages are server-rendered and work without JavaScript. Once a comment of the survey was
+read as crisis language, every page of it shows the flow's crisis message
+(:func:`gateway.surveys.crisis_replies.crisis_notice`). Every POST carries the survey's
 form token and the marker of the screen it was shown on: a forged form gets a 400 page, a
 second submission of the same screen changes nothing. A tampered link gets 404, an
 expired or finished survey 410, each as a page that says so.
@@ -27,9 +30,11 @@ from gateway.flows.render import render_text
 from gateway.http.fixed_window import RateLimiter, rate_limiter
 from gateway.store.db import db_of
 from gateway.store.models import Survey
+from gateway.surveys.crisis_replies import crisis_notice
 from gateway.surveys.input_policy import MAX_QUERY_VALUE, InputRefused, check_fields, clean_reply
 from gateway.surveys.lifecycle import apply_event, survey_flow
 from gateway.surveys.links import LinkError, Purpose, links_of
+from gateway.web import reply_pages
 from gateway.web.pages import error_message, question_page, step_marker, strings
 from gateway.web.qr import check_location
 from gateway.web.rendering import PAGE_LANGUAGES, PageError, render_page, visitor_language
@@ -37,6 +42,7 @@ from gateway.web.surveys import (
     closed_reason,
     create_public_survey,
     ensure_started,
+    needs_start,
     opt_out_email,
     switch_language,
 )
@@ -44,6 +50,7 @@ from gateway.web.surveys import (
 bp = Blueprint(
     "web", __name__, template_folder="templates", static_folder="static", static_url_path="/web"
 )
+reply_pages.register(bp)
 
 #: Public entry: surveys one address may start per window (overridable in app.config).
 ENTRY_LIMIT = 30
@@ -158,6 +165,7 @@ def _language_links(flow: Flow, url: str) -> list[tuple[str, str, str]]:
 
 
 def _show_question(
+    session: Session,
     survey: Survey,
     flow: Flow,
     token: str,
@@ -169,33 +177,41 @@ def _show_question(
     state = SessionState.from_dict(survey.state)
     page = question_page(flow, state, submitted=submitted, error=error, chosen=chosen)
     action = url_for("web.survey", token=token)
+    language = state.language or flow.default_language
     return render_page(
         "web/question.html",
-        language=state.language or flow.default_language,
+        language=language,
         flow=flow,
         languages=_language_links(flow, action),
         page=page,
         action=action,
         csrf_token=links_of(current_app).csrf_token(survey.id),
+        crisis_notice=crisis_notice(session, survey, flow, language),
     )
 
 
 @bp.get("/s/<token>")
 def survey(token: str) -> ResponseReturnValue:
-    """The question the survey is at (starting it on the first visit)."""
+    """The question the survey is at (starting it on the first visit). A visit to a survey
+    under way only reads."""
+    asked = request.args.get("lang")
     with db_of(current_app).session() as session:
-        survey, survey_token = _survey_for(session, "survey", token, lock=True)
+        survey, _ = _survey_for(session, "survey", token)
         _refuse_closed(survey)
         flow = survey_flow(survey)
-        ensure_started(session, survey, flow, now=_now())
-        asked = request.args.get("lang")
-        if asked:
-            switch_language(survey, flow, asked)
-            return redirect(url_for("web.survey", token=token), 303)
+        if asked or needs_start(survey, flow):
+            # Only a first visit or a change of language writes: read again under the
+            # row's lock, so that two first visits start the survey once.
+            session.refresh(survey, with_for_update=True)
+            _refuse_closed(survey)
+            ensure_started(session, survey, flow, now=_now())
+            if asked:
+                switch_language(survey, flow, asked)
+                return redirect(url_for("web.survey", token=token), 303)
         state = SessionState.from_dict(survey.state)
         if state.phase == "done":
             return redirect(url_for("web.done", token=token), 303)
-        return _show_question(survey, flow, token)
+        return _show_question(session, survey, flow, token)
 
 
 @bp.post("/s/<token>")
@@ -227,7 +243,7 @@ def answer(token: str) -> ResponseReturnValue:
             parsed = parse_web(question, value)
             if not parsed.ok:
                 error = error_message(question, parsed, value, state.language or "en")
-                return _show_question(survey, flow, token, submitted=value, error=error)
+                return _show_question(session, survey, flow, token, submitted=value, error=error)
             event = Event("text", value)
         apply_event(session, survey, event, now=_now(), max_reprompts=_settings().max_reprompts)
         if survey.status == "completed":
@@ -258,6 +274,7 @@ def done(token: str) -> ResponseReturnValue:
             heading=words.message("survey.done_heading"),
             body=f"{outro} {words.message('survey.done_close')}",
             alert="success",
+            crisis_notice=crisis_notice(session, survey, flow, language),
         )
 
 
@@ -282,7 +299,7 @@ def one_click(token: str) -> ResponseReturnValue:
         if state.phase == "question" and flow.questions[state.index].id == link.question_id:
             question = flow.questions[state.index]
             chosen = link.value if parse_web(question, link.value).ok else None
-            return _show_question(survey, flow, survey_token, chosen=chosen)
+            return _show_question(session, survey, flow, survey_token, chosen=chosen)
         if survey.status == "completed":
             return redirect(url_for("web.done", token=survey_token), 303)
     return redirect(url_for("web.survey", token=survey_token), 303)
@@ -312,7 +329,13 @@ def unsubscribe(token: str) -> ResponseReturnValue:
             raise PageError(400, "bad_request", language=language)
         if survey.contact_hash is None:
             raise PageError(404, "not_found", language=language)
-        opt_out_email(session, survey.contact_hash, now=_now())
+        scope = current_app.extensions["settings"].opt_out_scope
+        opt_out_email(
+            session,
+            survey.contact_hash,
+            now=_now(),
+            agency_id=survey.agency_id if scope == "agency" else None,
+        )
         words = strings(language)
         return render_page(
             "web/message.html",

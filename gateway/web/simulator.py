@@ -8,6 +8,7 @@ recorded emails and texts are shown as links, so a developer can open the web su
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 
@@ -18,7 +19,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from config.settings import Settings
-from gateway.sms.inbound import InboundSms, ReplyOptions, handle_inbound
+from gateway.sms.inbound import InboundSms, handle_inbound, reply_options
 from gateway.store.db import db_of
 from gateway.store.models import Message, Survey, utcnow
 from gateway.surveys import messages
@@ -105,12 +106,14 @@ def reply() -> ResponseReturnValue:
         to=settings.twilio_phone_number or SIMULATED_NUMBER,
         body=body,
     )
-    options = ReplyOptions(
-        now=utcnow(),
-        max_reprompts=settings.max_reprompts,
-        reply_status=messages.SIMULATED,
-        sender=settings.twilio_messaging_service_sid or settings.twilio_phone_number,
-        survey_link=survey_link_of(current_app),
+    options = dataclasses.replace(
+        reply_options(
+            settings,
+            now=utcnow(),
+            reply_status=messages.SIMULATED,
+            survey_link=survey_link_of(current_app),
+        ),
+        deployment_number=sms.to,  # the simulator plays the deployment's number
     )
     with db_of(current_app).session() as session:
         handle_inbound(session, current_app.extensions["flows"], sms, options)

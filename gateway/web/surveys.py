@@ -17,9 +17,11 @@ from gateway.agencies.keys import ensure_agency
 from gateway.engine.engine import new_state
 from gateway.engine.types import Event, SessionState
 from gateway.flows.model import Flow
+from gateway.store.agency_models import AgencyOptOut
 from gateway.store.models import OPEN_STATUSES, Message, OptOut, Survey
 from gateway.surveys.flow_versions import flow_source, record_flow_version
 from gateway.surveys.lifecycle import apply_event
+from gateway.surveys.opt_outs import is_hash_opted_out
 
 #: Why a survey cannot be answered now, for the page that says so.
 Closed = Literal["expired", "finished", "closed"]
@@ -41,6 +43,22 @@ def closed_reason(survey: Survey, now: datetime) -> Closed | None:
     return None
 
 
+#: A survey in one of these has not been opened yet.
+UNOPENED = ("scheduled", "queued", "sent")
+
+
+def needs_start(survey: Survey, flow: Flow) -> bool:
+    """Whether :func:`ensure_started` would change the survey (its first visit)."""
+    state = SessionState.from_dict(survey.state) if survey.state else None
+    return (
+        state is None
+        or not state.channel
+        or state.phase == "new"
+        or survey.status in UNOPENED
+        or (survey.expires_at is None and flow.expires_after is not None)
+    )
+
+
 def ensure_started(session: Session, survey: Survey, flow: Flow, *, now: datetime) -> None:
     """Run the engine's start on a survey that has not begun (a link opened before any
     step); a survey already under way is left where it is."""
@@ -51,7 +69,7 @@ def ensure_started(session: Session, survey: Survey, flow: Flow, *, now: datetim
         state = fresh
     if state.phase == "new":
         apply_event(session, survey, Event("start"), now=now, max_reprompts=0)
-    if survey.status in ("scheduled", "queued", "sent"):
+    if survey.status in UNOPENED:
         survey.status = "started"
         survey.started_at = survey.started_at or now
     if survey.expires_at is None and flow.expires_after is not None:
@@ -113,24 +131,37 @@ def switch_language(survey: Survey, flow: Flow, language: str) -> bool:
     return True
 
 
-def opt_out_email(session: Session, hashed: str, *, now: datetime) -> list[Survey]:
+def opt_out_email(
+    session: Session, hashed: str, *, now: datetime, agency_id: int | None = None
+) -> list[Survey]:
     """Record an opt-out for an email address and close its open email surveys, as STOP
-    does for a phone number. ``hashed`` is the survey's ``contact_hash`` (kept after the
+    does for a phone number: of every agency, or of ``agency_id`` alone
+    (``OPT_OUT_SCOPE=agency``). ``hashed`` is the survey's ``contact_hash`` (kept after the
     address is erased), which the trigger's opt-out check compares."""
-    existing = session.scalar(sa.select(OptOut.id).where(OptOut.contact_hash == hashed))
-    if existing is None:
+    if agency_id is None:
+        existing = session.scalar(sa.select(OptOut.id).where(OptOut.contact_hash == hashed))
+        if existing is None:
+            session.add(
+                OptOut(contact_hash=hashed, channel="email", keyword="unsubscribe", created_at=now)
+            )
+    elif not is_hash_opted_out(session, hashed, agency_id):
         session.add(
-            OptOut(contact_hash=hashed, channel="email", keyword="unsubscribe", created_at=now)
+            AgencyOptOut(
+                agency_id=agency_id,
+                contact_hash=hashed,
+                channel="email",
+                keyword="unsubscribe",
+                created_at=now,
+            )
         )
-    open_surveys = session.scalars(
-        sa.select(Survey)
-        .where(
-            Survey.contact_hash == hashed,
-            Survey.channel == "email",
-            Survey.status.in_(OPEN_STATUSES),
-        )
-        .with_for_update()
-    ).all()
+    query = sa.select(Survey).where(
+        Survey.contact_hash == hashed,
+        Survey.channel == "email",
+        Survey.status.in_(OPEN_STATUSES),
+    )
+    if agency_id is not None:
+        query = query.where(Survey.agency_id == agency_id)
+    open_surveys = session.scalars(query.with_for_update()).all()
     for survey in open_surveys:
         survey.status = "opted_out"
         survey.failure_reason = "the respondent unsubscribed from survey emails"

@@ -87,6 +87,19 @@ def test_a_trigger_nested_a_thousand_deep_is_refused(
     assert _count(app, Survey) == 0
 
 
+@pytest.mark.parametrize("path", ["/api/v1/surveys", "/api/v1/surveys/batch"])
+def test_an_idempotency_key_with_a_nul_is_refused_and_writes_nothing(
+    app: Flask, client: FlaskClient, key: str, enqueued: list[object], path: str
+) -> None:
+    body = VALID if path == "/api/v1/surveys" else {"surveys": [VALID]}
+    headers = {**bearer(key), "Idempotency-Key": "retry\x00-1"}
+    response = client.post(path, json=body, headers=headers)
+    _refused(response, "Idempotency-Key", 400)
+    assert response.get_json()["error"]["code"] == "invalid_idempotency_key"
+    assert _count(app, Survey) == _count(app, SurveyBatch) == 0
+    assert enqueued == []
+
+
 def test_a_batch_nested_a_thousand_deep_is_refused(
     app: Flask, client: FlaskClient, key: str
 ) -> None:

@@ -140,7 +140,8 @@ def test_csv_has_one_row_per_survey_and_one_column_per_question(
     header = response.get_data(as_text=True).splitlines()[0]
     assert header == (
         "id,flow_version,channel,language,status,created_at,completed_at,"
-        "context.office,satisfied,comment"
+        "context.office,satisfied,comment,"
+        "comment.themes,comment.sentiment,comment.crisis"
     )
     rows = csv_rows(response)
     assert [(r["id"] == first, r["language"], r["satisfied"], r["comment"]) for r in rows] == [

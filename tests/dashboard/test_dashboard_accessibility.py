@@ -16,6 +16,8 @@ from gateway.agencies.keys import ensure_agency
 from gateway.app import create_app
 from gateway.dashboard.auth import create_staff
 from gateway.store.db import db_of
+from gateway.surveys import comment_arrival
+from gateway.surveys.comment_backfill import backfill
 from tests.browser.conftest import Served, axe_violations, browser
 from tests.support.results import FLOWS, survey_adder
 
@@ -32,6 +34,8 @@ PAGES = [
     "/dashboard/flows/visit-v2/comments",
     "/dashboard/flows/visit-v2/comments?q=café",
     "/dashboard/deliveries",
+    "/dashboard/flows/visit-v2/themes?from=2026-09-01&to=2026-12-31",
+    "/dashboard/flows/visit-v2/themes/comments?from=2026-09-01&to=2026-12-31",
     "/dashboard/flows/no-such-flow",
 ]
 
@@ -73,6 +77,8 @@ def _seed(app: Any) -> None:
     add("call-drivers", when, answers={"satisfied": 4, "confidence": 5, "easy": 2})
     with db_of(app).session() as session:
         create_staff(session, ensure_agency(session, "dmv"), EMAIL, PASSWORD)
+    with db_of(app).session() as session:  # the comments' themes, for the themes pages
+        backfill(session, comment_arrival.current_reader(), now=when)
 
 
 def _sign_in(page: Any, base_url: str) -> None:

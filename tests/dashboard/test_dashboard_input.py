@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from gateway.dashboard import views
+from gateway.store.db import db_of
 from tests.dashboard.test_dashboard import add_staff, at, sign_in
 from tests.support.results import AddSurvey
 
@@ -55,11 +56,11 @@ def test_a_nul_in_the_sign_in_form_is_a_400_page(client: FlaskClient) -> None:
 
 
 def test_a_dashboard_query_that_runs_too_long_is_cancelled_with_a_clear_page(
-    staff: FlaskClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+    app: Flask, staff: FlaskClient, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("statement timeouts are PostgreSQL's; SQLite runs in-process")
-    monkeypatch.setattr(views, "QUERY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(db_of(app), "read_timeout", 0.05)  # READ_STATEMENT_TIMEOUT=0.05
 
     def slow(session: Session, *args: Any, **kwargs: Any) -> Any:
         session.execute(sa.text("SELECT pg_sleep(5)"))

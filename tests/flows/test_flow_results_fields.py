@@ -108,7 +108,7 @@ def test_an_alert_comparing_a_yesno_with_a_number_is_refused() -> None:
 def test_an_alert_without_a_destination_is_refused() -> None:
     text = HEAD + 'alerts:\n  - name: low\n    when: trust == "no"\n'
     assert messages(text) == [
-        "f.yaml:15:5: alert 'low': give a webhook URL, an email address, or both"
+        "f.yaml:15:5: alert 'low': give a webhook URL, an email address, a case, or several of them"
     ]
 
 

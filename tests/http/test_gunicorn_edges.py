@@ -30,7 +30,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def gunicorn_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the server's stdout and stderr go (gunicorn's own log lines included)."""
+    return tmp_path_factory.mktemp("gunicorn-log") / "gunicorn.log"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, gunicorn_log: Path) -> Iterator[int]:
     """gunicorn serving the gateway on a free port, as the Procfile runs it."""
     tmp = tmp_path_factory.mktemp("gunicorn")
     port = _free_port()
@@ -43,7 +49,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         "FLOWS_DIR": str(SHIPPED_FLOWS),
         "SECRET_KEY": "test-secret-key",
     }
-    log = (tmp / "gunicorn.log").open("wb")
+    log = gunicorn_log.open("wb")
     process = subprocess.Popen(
         [str(GUNICORN), "--config", "config/gunicorn.conf.py", "gateway.app:create_app()"],
         cwd=ROOT,
@@ -58,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
-                assert process.poll() is None, (tmp / "gunicorn.log").read_text()
+                assert process.poll() is None, gunicorn_log.read_text()
                 assert time.monotonic() < deadline, "gunicorn did not start"
                 time.sleep(0.2)
         yield port
@@ -133,3 +139,39 @@ def test_gunicorns_own_error_answers_carry_the_security_headers(
     assert headers["Cache-Control"] == "no-store"
     assert headers["Connection"] == "close"
     assert "secret-token-value" not in body and "tttt" not in body
+
+
+#: What a malformed request may carry and gunicorn's log must not repeat: a signed link's
+#: token, a number, an address and a query value.
+TOKEN = "eyJzdXJ2ZXkiOiJzdl8xMjM0NTY3ODkwIn0.Zk9xQm-secretsig"
+SECRETS = (TOKEN, "2025550123", "quentin.respondent@example.gov", "Zanzibar")
+CARRIED = f"/s/{TOKEN}?to=%2B12025550123&office=Zanzibar&email=quentin.respondent@example.gov"
+
+MALFORMED = [
+    # an invalid request line, an invalid method and an invalid HTTP version
+    (f"NOT HTTP AT ALL {CARRIED}\r\n\r\n", "400"),
+    (f"G@T {CARRIED} HTTP/1.1\r\nHost: x\r\n\r\n", "400"),
+    (f"GET {CARRIED} HTTP/9.9\r\nHost: x\r\n\r\n", "400"),
+    # a request line over 4,094 bytes, headers over the limit, and an invalid header
+    (f"GET {CARRIED}&pad={'p' * 5000} HTTP/1.1\r\nHost: x\r\n\r\n", "414"),
+    (f"GET {CARRIED} HTTP/1.1\r\nHost: x\r\nX-Big: {CARRIED * 200}\r\n\r\n", "400"),
+    (f"GET {CARRIED} HTTP/1.1\r\nHost: x\r\nX Bad: {CARRIED}\r\n\r\n", "400"),
+    (f"GET {CARRIED} HTTP/1.1\r\nHost: x\r\nX-Bad: {CARRIED}\x01\r\n\r\n", "400"),
+]
+
+
+def test_gunicorns_log_lines_for_malformed_requests_quote_nothing_they_carried(
+    server: int, gunicorn_log: Path
+) -> None:
+    before = len(gunicorn_log.read_bytes())
+    statuses = []
+    for request_text, _status in MALFORMED:
+        statuses.append(_raw(server, request_text.encode("latin-1"))[0].split(" ")[1])
+    assert all(status.startswith("4") for status in statuses), statuses
+    time.sleep(0.5)  # the worker's lines reach the file
+    logged = gunicorn_log.read_bytes()[before:].decode("utf-8", "replace")
+    assert logged.count("Invalid request from ip=") >= len(MALFORMED) - 1, logged
+    for secret in SECRETS:
+        assert secret not in logged, (secret, logged)
+    assert "[request text withheld]" in logged
+    assert TOKEN.split(".")[0] not in logged and "secretsig" not in logged

@@ -17,6 +17,8 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
+from gateway.agencies.keys import create_api_key, ensure_agency
+from gateway.store.comment_models import CommentReading
 from gateway.store.db import db_of
 from gateway.store.results_models import AlertSecret, WebhookSubscription
 from tests.conftest import bearer
@@ -50,6 +52,30 @@ PROBED = {
     "dashboard.flow_page": "test_another_agencys_flow_page_is_a_missing_page",
     "dashboard.comments_page": "test_another_agencys_comments_page_is_a_missing_page",
     "dashboard.deliveries_page": "test_the_dashboard_lists_only_the_agencys_own_flows",
+    "api.agency.show": "test_agency_settings_are_the_agencys_own_and_admin_only",
+    "api.agency.update": "test_agency_settings_are_the_agencys_own_and_admin_only",
+    "api.agency.add_sender": "test_agency_settings_are_the_agencys_own_and_admin_only",
+    "api.agency.default_sender": "test_agency_settings_are_the_agencys_own_and_admin_only",
+    "api.agency.remove_sender": "test_agency_settings_are_the_agencys_own_and_admin_only",
+    "api.agency.set_twilio_account": "test_agency_settings_are_the_agencys_own_and_admin_only",
+    "api.agency.clear_twilio_account": "test_agency_settings_are_the_agencys_own_and_admin_only",
+    "api.cases.list_cases": "test_case_listings_and_figures_never_show_another_agencys_cases",
+    "api.cases.case_figures": "test_case_listings_and_figures_never_show_another_agencys_cases",
+    "api.cases.open_case": "test_another_agencys_case_is_answered_as_a_missing_case",
+    "api.cases.read_case": "test_another_agencys_case_is_answered_as_a_missing_case",
+    "api.cases.update_case": "test_another_agencys_case_is_answered_as_a_missing_case",
+    "api.cases.reply": "test_another_agencys_case_is_answered_as_a_missing_case",
+    "dashboard.cases_page": "test_case_listings_and_figures_never_show_another_agencys_cases",
+    "dashboard.figures_page": "test_case_listings_and_figures_never_show_another_agencys_cases",
+    "dashboard.open_case": "test_another_agencys_case_page_is_a_missing_page",
+    "dashboard.case_page": "test_another_agencys_case_page_is_a_missing_page",
+    "dashboard.case_action": "test_another_agencys_case_page_is_a_missing_page",
+    "api.comments.index": "test_another_agencys_comments_are_never_listed_or_corrected",
+    "dashboard.themes_page": "test_another_agencys_comments_are_never_listed_or_corrected",
+    "dashboard.theme_comments_page": "test_another_agencys_comments_are_never_listed_or_corrected",
+    "dashboard.correct_comment_themes": (
+        "test_another_agencys_comments_are_never_listed_or_corrected"
+    ),
 }
 
 
@@ -236,3 +262,190 @@ def test_a_batch_naming_another_agencys_flow_rejects_it_as_a_missing_flow(
     assert str(other).replace("dmv-visit", "ID").replace("'row': 1", "'row': N") == str(
         absent
     ).replace("abc-zzzzz", "ID").replace("'row': 2", "'row': N")
+
+
+def _dmv_case(client: FlaskClient, dmv_key: str, survey_id: str) -> str:
+    opened = client.post("/api/v1/cases", json={"survey_id": survey_id}, headers=bearer(dmv_key))
+    assert opened.status_code == 201, opened.get_json()
+    case_id: str = opened.get_json()["id"]
+    return case_id
+
+
+def test_another_agencys_case_is_answered_as_a_missing_case(
+    client: FlaskClient, irs_key: str, dmv_key: str, dmv_records: DmvRecords
+) -> None:
+    case_id = _dmv_case(client, dmv_key, dmv_records.survey_id)
+    missing = missing_like(case_id)
+    irs = bearer(irs_key)
+    for method, suffix, body in [
+        ("GET", "", None),
+        ("PATCH", "", {"note": "seen"}),
+        ("POST", "/replies", {"template": "apology"}),
+    ]:
+        other = client.open(
+            f"/api/v1/cases/{case_id}{suffix}", method=method, json=body, headers=irs
+        )
+        absent = client.open(
+            f"/api/v1/cases/{missing}{suffix}", method=method, json=body, headers=irs
+        )
+        assert_same_as_missing(other, absent, case_id, missing)
+    survey_id = dmv_records.survey_id
+    missing_survey = missing_like(survey_id)
+    other = client.post("/api/v1/cases", json={"survey_id": survey_id}, headers=irs)
+    absent = client.post("/api/v1/cases", json={"survey_id": missing_survey}, headers=irs)
+    assert_same_as_missing(other, absent, survey_id, missing_survey)
+    own = client.get(f"/api/v1/cases/{case_id}", headers=bearer(dmv_key)).get_json()
+    assert [h["kind"] for h in own["history"]] == ["opened"]  # nothing irs sent landed
+
+
+def test_case_listings_and_figures_never_show_another_agencys_cases(
+    client: FlaskClient,
+    irs_key: str,
+    dmv_key: str,
+    irs_staff: FlaskClient,
+    dmv_records: DmvRecords,
+) -> None:
+    case_id = _dmv_case(client, dmv_key, dmv_records.survey_id)
+    listed = client.get("/api/v1/cases?view=all", headers=bearer(irs_key)).get_json()
+    assert listed["data"] == []
+    found = client.get(
+        "/api/v1/cases/figures?from=2026-01-01&to=2026-12-31", headers=bearer(irs_key)
+    ).get_json()
+    assert found["by_flow"] == [] and found["by_office"] == []
+    assert "dmv-visit" not in str(found)
+    for path in ("/dashboard/cases?view=all", "/dashboard/cases/figures?from=2026-01-01"):
+        page = irs_staff.get(path)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert case_id not in html and "dmv-visit" not in html
+
+
+def test_another_agencys_case_page_is_a_missing_page(
+    client: FlaskClient, dmv_key: str, irs_staff: FlaskClient, dmv_records: DmvRecords
+) -> None:
+    case_id = _dmv_case(client, dmv_key, dmv_records.survey_id)
+    missing = missing_like(case_id)
+    other = irs_staff.get(f"/dashboard/cases/{case_id}")
+    absent = irs_staff.get(f"/dashboard/cases/{missing}")
+    assert_same_as_missing(other, absent, case_id, missing)
+    html = irs_staff.get("/dashboard/cases").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token is not None
+    for action in ("assign", "status", "priority", "note", "link", "reply"):
+        form = {"csrf_token": token[1], "note": "seen", "template": "apology"}
+        other = irs_staff.post(f"/dashboard/cases/{case_id}/{action}", data=form)
+        absent = irs_staff.post(f"/dashboard/cases/{missing}/{action}", data=form)
+        assert_same_as_missing(other, absent, case_id, missing)
+    survey_id = dmv_records.survey_id
+    form = {"csrf_token": token[1], "survey_id": survey_id}
+    other = irs_staff.post("/dashboard/cases", data=form)
+    absent = irs_staff.post("/dashboard/cases", data={**form, "survey_id": missing_like(survey_id)})
+    assert_same_as_missing(other, absent, survey_id, missing_like(survey_id))
+    own = client.get(f"/api/v1/cases/{case_id}", headers=bearer(dmv_key)).get_json()
+    assert [h["kind"] for h in own["history"]] == ["opened"]
+
+
+DMV_ACCOUNT = "AC" + "d" * 32
+DMV_TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def _admin_key(app: Flask, slug: str) -> str:
+    with db_of(app).session() as session:
+        _, key = create_api_key(session, ensure_agency(session, slug), "admin", admin=True)
+    return key
+
+
+def test_agency_settings_are_the_agencys_own_and_admin_only(
+    app: Flask, client: FlaskClient, dmv_key: str, irs_key: str, dmv_records: DmvRecords
+) -> None:
+    dmv_admin, irs_admin = _admin_key(app, "dmv"), _admin_key(app, "irs")
+    added = client.post(
+        "/api/v1/agency/senders",
+        json={"channel": "sms", "address": "+12025550100"},
+        headers=bearer(dmv_admin),
+    )
+    assert added.status_code == 201
+    sender_id = str(added.get_json()["id"])
+    account = {"account_sid": DMV_ACCOUNT, "auth_token": DMV_TOKEN}
+    set_account = client.put(
+        "/api/v1/agency/twilio-account", json=account, headers=bearer(dmv_admin)
+    )
+    assert set_account.status_code == 200
+    missing = str(int(sender_id) + 1000)
+    # Another agency's admin: its own settings only, dmv's sender id as a missing one.
+    seen = client.get("/api/v1/agency", headers=bearer(irs_admin)).get_json()
+    assert seen["agency"] == "irs" and seen["senders"] == [] and seen["twilio_account"] is None
+    for method, suffix in (("DELETE", ""), ("POST", "/default")):
+        other = client.open(
+            f"/api/v1/agency/senders/{sender_id}{suffix}", method=method, headers=bearer(irs_admin)
+        )
+        absent = client.open(
+            f"/api/v1/agency/senders/{missing}{suffix}", method=method, headers=bearer(irs_admin)
+        )
+        assert_same_as_missing(other, absent, sender_id, missing)
+    taken = client.post(
+        "/api/v1/agency/senders",
+        json={"channel": "sms", "address": "+12025550100"},
+        headers=bearer(irs_admin),
+    )
+    assert taken.status_code == 422 and "dmv" not in taken.get_data(as_text=True)
+    # Keys that are not admin keys, of either agency, neither read nor change anything.
+    calls = [
+        ("GET", "/api/v1/agency", None),
+        ("PATCH", "/api/v1/agency", {"display_name": "Hijacked"}),
+        ("POST", "/api/v1/agency/senders", {"channel": "sms", "address": "+12025550199"}),
+        ("POST", f"/api/v1/agency/senders/{sender_id}/default", None),
+        ("DELETE", f"/api/v1/agency/senders/{sender_id}", None),
+        ("PUT", "/api/v1/agency/twilio-account", account),
+        ("DELETE", "/api/v1/agency/twilio-account", None),
+    ]
+    for key in (dmv_key, irs_key):
+        for method, path, body in calls:
+            answer = client.open(path, method=method, json=body, headers=bearer(key))
+            assert answer.status_code == 403, (method, path)
+    mine = client.get("/api/v1/agency", headers=bearer(dmv_admin))
+    shown = mine.get_json()
+    assert shown["display_name"] is None
+    assert [s["address"] for s in shown["senders"]] == ["+12025550100"]
+    assert shown["twilio_account"]["account_sid"] == DMV_ACCOUNT
+    # The token is never given back, by any answer.
+    for answer in (added, set_account, mine):
+        assert DMV_TOKEN not in answer.get_data(as_text=True)
+
+
+def test_another_agencys_comments_are_never_listed_or_corrected(
+    app: Flask, irs_staff: FlaskClient, irs_key: str, dmv_records: DmvRecords
+) -> None:
+    with db_of(app).session() as session:
+        reading = CommentReading(
+            id=424242,  # an id no page's text holds by chance
+            survey_id=dmv_records.survey_id,
+            question_id="comment",
+            agency_id=session.scalar(sa.text("SELECT id FROM agencies WHERE slug = 'dmv'")),
+            flow_id=dmv_records.flow_id,
+            channel="sms",
+            language="en",
+            themes=["staff_courtesy"],
+            sentiment="negative",
+            reader="rules",
+        )
+        session.add(reading)
+        session.flush()
+        reading_id = str(reading.id)
+    listed = app.test_client().get(
+        f"/api/v1/comments?flow={dmv_records.flow_id}", headers=bearer(irs_key)
+    )
+    assert listed.status_code == 200 and listed.get_json()["data"] == []
+    for page in ("themes", "themes/comments"):
+        other = irs_staff.get(f"/dashboard/flows/dmv-visit/{page}")
+        absent = irs_staff.get(f"/dashboard/flows/abc-zzzzz/{page}")
+        assert_same_as_missing(other, absent, "dmv-visit", "abc-zzzzz")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', irs_staff.get("/dashboard/").text)
+    assert token is not None
+    form = {"csrf_token": token[1], "theme": ["fees"]}
+    other = irs_staff.post(f"/dashboard/comments/{reading_id}/themes", data=form)
+    absent = irs_staff.post("/dashboard/comments/999999999/themes", data=form)
+    assert_same_as_missing(other, absent, reading_id, "999999999")
+    with db_of(app).session() as session:
+        kept = session.get(CommentReading, int(reading_id))
+        assert kept is not None and kept.corrected_themes is None

@@ -26,3 +26,13 @@ def test_a_reply_with_nul_and_controls_is_cleaned_and_kept(gateway: Gateway) -> 
 def test_a_text_from_a_sender_with_a_nul_is_answered_not_failed(gateway: Gateway) -> None:
     response = gateway.text("hello", from_="+1202555\x000123")
     assert response.status_code == 200
+
+
+def test_a_text_with_a_sid_longer_than_any_is_refused_and_writes_nothing(gateway: Gateway) -> None:
+    survey_id = gateway.trigger()["id"]
+    before = gateway.messages()
+    response = gateway.text("4", sid="SM" + "0" * 63)
+    assert response.status_code == 400
+    assert "MessageSid" in response.get_data(as_text=True)
+    assert len(gateway.messages()) == len(before)
+    assert gateway.survey(survey_id)["answers"] == {}

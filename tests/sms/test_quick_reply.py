@@ -62,7 +62,11 @@ def test_a_conversation_is_stored_reply_by_reply(pg_gateway: Gateway) -> None:
     assert quick(gw, "yes") == [
         "Anything else you would like to tell us? Reply with your answer. Reply SKIP to skip."
     ]
-    assert quick(gw, "The line was short") == ["Thank you for your feedback."]
+    # A free-text answer is redacted and read on the general path: the lane declines it.
+    before = stored(gw)
+    assert quick(gw, "The line was short") is None
+    assert stored(gw) == before
+    assert replies(gw.text("The line was short")) == ["Thank you for your feedback."]
 
     survey = gw.survey(survey_id)
     assert survey["status"] == "completed" and survey["completed_at"] is not None

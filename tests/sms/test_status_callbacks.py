@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.store.db import db_of
 from gateway.store.models import Message
+from gateway.store.status_models import EarlyStatus
 from tests.sms.support import Gateway
 
 
@@ -76,3 +77,29 @@ def test_a_failure_after_the_respondent_replied_leaves_the_survey_open(gateway: 
 
 def test_a_callback_for_an_unknown_message_is_accepted_and_ignored(gateway: Gateway) -> None:
     assert gateway.status_callback("SM" + "0" * 32, "delivered").status_code == 204
+
+
+def test_a_callback_with_a_sid_or_error_code_longer_than_any_is_refused(gateway: Gateway) -> None:
+    survey_id = gateway.trigger()["id"]
+    sid = _opening_sid(gateway, survey_id)
+    status = gateway.outbound(survey_id)[0].status
+    too_long_sid = gateway.status_callback("SM" + "0" * 63, "delivered")
+    assert (too_long_sid.status_code, too_long_sid.get_data(as_text=True)) == (
+        400,
+        "MessageSid is longer than 64 characters\n",
+    )
+    too_long_code = gateway.status_callback(sid, "failed", error_code="3" * 33)
+    assert too_long_code.status_code == 400
+    assert gateway.outbound(survey_id)[0].status == status
+    assert gateway.status_of(survey_id) == "sent"
+    assert gateway.rows(EarlyStatus) == []
+
+
+def test_a_callback_whose_status_is_no_message_status_is_ignored(gateway: Gateway) -> None:
+    survey_id = gateway.trigger()["id"]
+    sid = _opening_sid(gateway, survey_id)
+    status = gateway.outbound(survey_id)[0].status
+    assert gateway.status_callback(sid, "delivered-and-read-twice").status_code == 204
+    assert gateway.status_callback("SM" + "0" * 32, "x" * 40).status_code == 204
+    assert gateway.outbound(survey_id)[0].status == status
+    assert gateway.rows(EarlyStatus) == []

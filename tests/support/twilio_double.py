@@ -10,7 +10,8 @@ after ``hang`` seconds). :attr:`TwilioDouble.arrived` is set when a request come
 
 ``GET .../Messages.json`` lists the accepted messages like Twilio's Messages list,
 filtered by ``To`` and ``DateSent>``. A call (``POST .../Calls.json``, no ``Body``) is
-answered and recorded the same way, with an empty body.
+answered and recorded the same way, with an empty body. Each request records the account
+its URL names and what it was sent from (``From``, or the ``MessagingServiceSid``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class Received:
     body: str
     answered: int
     sid: str = ""
+    #: What it was sent from: the ``From`` number, else the Messaging Service SID.
+    from_: str = ""
+    #: The account SID the request's URL names (``/Accounts/{sid}/...``).
+    account: str = ""
 
 
 @dataclass
@@ -70,6 +75,9 @@ class TwilioDouble:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
                 body = form.get("Body", [""])[0]  # a call has none
+                sender = (form.get("From") or form.get("MessagingServiceSid") or [""])[0]
+                parts = urlsplit(self.path).path.split("/")
+                account = parts[parts.index("Accounts") + 1] if "Accounts" in parts else ""
                 double.arrived.set()
                 answer = double._next_answer()
                 if answer == "lost":
@@ -79,7 +87,9 @@ class TwilioDouble:
                 if answer == "accepted-slow":
                     sid = "SM" + secrets.token_hex(16)
                     with double._lock:
-                        double.received.append(Received(time.time(), form["To"][0], body, 201, sid))
+                        double.received.append(
+                            Received(time.time(), form["To"][0], body, 201, sid, sender, account)
+                        )
                     time.sleep(double.hang)
                     self._answer(201, {"sid": sid, "status": "queued", "to": form["To"][0]})
                     return
@@ -91,7 +101,9 @@ class TwilioDouble:
                 status = int(answer)
                 sid = "SM" + secrets.token_hex(16)
                 with double._lock:
-                    double.received.append(Received(time.time(), form["To"][0], body, status, sid))
+                    double.received.append(
+                        Received(time.time(), form["To"][0], body, status, sid, sender, account)
+                    )
                 payload = (
                     {"sid": sid, "status": "queued", "to": form["To"][0]}
                     if status == 201

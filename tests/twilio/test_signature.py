@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from gateway.store.db import db_of
 from gateway.store.models import Message
 from gateway.store.sealing import new_key
-from gateway.twilio.signature import signature_is_valid
+from gateway.twilio.signature import owners_of, signature_is_valid
 from tests.sms.support import PUBLIC_BASE_URL, RESPONDENT, Gateway, make_gateway, replies
 
 PARAMS = {"MessageSid": "SM" + "4" * 32, "From": RESPONDENT, "To": "+12025550100", "Body": "hi"}
@@ -71,7 +71,7 @@ def _checked_by_gateway(gateway: Gateway, path: str, data: object, signature: st
     with gateway.app.test_request_context(
         path, method="POST", data=data, headers={"X-Twilio-Signature": signature}
     ):
-        return signature_is_valid(settings, request)
+        return signature_is_valid(settings, request, owners_of(gateway.app).get())
 
 
 def test_the_library_signature_of_repeated_and_non_ascii_parameters_is_accepted(

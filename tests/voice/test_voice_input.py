@@ -69,3 +69,56 @@ def test_a_status_callback_with_a_nul_call_sid_changes_nothing(phone: CallSimula
         phone.url("/twilio/voice/status"), {"CallSid": "CA\x00", "CallStatus": "completed"}
     )
     assert status < 500
+
+
+@pytest.mark.parametrize("call_sid", ["CA" + "f" * 63, "", "\x00"])
+def test_a_call_with_no_call_sid_it_could_be_hears_an_apology_and_starts_nothing(
+    app: Flask, phone: CallSimulator, call_sid: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, body = phone.post(
+        phone.url(TRANSFER + "Maria"),
+        {"CallSid": call_sid, "From": "+12025550123", "To": "+12025550100"},
+    )
+    assert status == 200
+    assert ET.fromstring(body)[0].text == APOLOGY["en"]
+    assert "no CallSid" in caplog.text
+    assert _surveys(app) == 0
+
+
+def test_a_transcription_with_a_hostile_query_is_ignored(
+    phone: CallSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, _body = phone.post(
+        phone.url("/twilio/voice/transcription?survey=sv%00x"),
+        {
+            "CallSid": "CA" + "f" * 32,
+            "TranscriptionSid": "TR" + "1" * 64,
+            "TranscriptionText": "ok",
+        },
+    )
+    assert status == 204
+    assert "transcription refused" in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "text", "status"),
+    [("completed", "It was fine", "transcribed"), ("failed", "", "not_transcribed")],
+)
+def test_a_transcription_is_kept_as_an_inbound_message_of_the_call(
+    app: Flask, phone: CallSimulator, outcome: str, text: str, status: str
+) -> None:
+    call = phone.dial(TRANSFER + "Maria")
+    survey_id = survey_of_call(app, call.sid).id
+    answer, _body = phone.post(
+        phone.url(f"/twilio/voice/transcription?survey={survey_id}"),
+        {
+            "CallSid": call.sid,
+            "TranscriptionSid": "TR" + "3" * 32,
+            "TranscriptionText": text,
+            "TranscriptionStatus": outcome,
+        },
+    )
+    assert answer == 204
+    kept = [m for m in survey_of_call(app, call.sid).messages if m.provider_sid == "TR" + "3" * 32]
+    assert [(m.direction, m.body, m.status) for m in kept] == [("inbound", text, status)]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from config.settings import Settings
+from gateway.app import create_app
 from gateway.store.db import db_of
 from gateway.store.models import Answer, Survey
 from gateway.surveys.links import links_of
@@ -237,6 +242,58 @@ def test_the_language_switch_shows_the_survey_in_spanish(app: Flask, client: Fla
     assert "Estoy satisfecho con el servicio" in html
     assert "Pregunta 1 de 4" in html
     assert _only_survey(app).language == "es"
+
+
+@pytest.fixture
+def store_app(settings: Settings, database_url: str) -> Iterator[Flask]:
+    """The app on SQLite and on PostgreSQL, where the row lock is real."""
+    app = create_app(
+        dataclasses.replace(settings, database_url=database_url),
+        {"TESTING": True, "WEB_ENTRY_LIMIT": 5},
+    )
+    yield app
+    db_of(app).dispose()
+
+
+def test_revisiting_a_survey_under_way_only_reads(store_app: Flask) -> None:
+    app, client = store_app, store_app.test_client()
+    page = follow(client, page_form(start_public(client)).submit(client, answer="2"))
+    action = page_form(page).action
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = db_of(app).engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        again = client.get(action)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert again.status_code == 200
+    assert "Question 2 of 4" in text(again)
+    assert statements, "the page was read from the store"
+    writes = [s for s in statements if s.lstrip().split()[0].upper() in {"INSERT", "UPDATE"}]
+    assert writes == []
+    assert not any("FOR UPDATE" in s.upper() for s in statements)
+
+
+def test_a_first_visit_from_an_email_link_starts_the_survey_once(store_app: Flask) -> None:
+    app, client = store_app, store_app.test_client()
+    page = start_public(client)
+    survey = _only_survey(app)
+    with db_of(app).session() as session:
+        row = session.get(Survey, survey.id)
+        assert row is not None
+        row.status, row.started_at = "sent", None
+    action = page_form(page).action
+    first = client.get(action)
+    second = client.get(action)
+    assert first.status_code == second.status_code == 200
+    started = _only_survey(app)
+    assert started.status == "started"
+    assert started.started_at is not None
+    assert "Question 1 of 4" in text(second)
 
 
 def test_a_spanish_browser_starts_the_survey_in_spanish(client: FlaskClient) -> None:
