@@ -51,7 +51,7 @@ def run(url: str, *args: str, input: str | None = None) -> Result:
 def ok(url: str, *args: str, input: str | None = None) -> str:
     result = run(url, *args, input=input)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # what the command prints; its log lines go to stderr
 
 
 def shown(url: str, slug: str) -> dict[str, Any]:
