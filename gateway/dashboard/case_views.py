@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from gateway.agencies import audit
 from gateway.cases import documents, due, figures, inbox, opening, replies, work
-from gateway.dashboard import roles
+from gateway.dashboard import reads, roles
 from gateway.dashboard.charts import bar_chart
 from gateway.flows.model import CASE_PRIORITIES, CHANNELS
 from gateway.flows.registry import FlowRegistry
@@ -52,7 +52,7 @@ def cases_page() -> ResponseReturnValue:
             CHANNELS,
         )
         now = utcnow()
-        with db_of(current_app).session() as session:
+        with reads.reading() as session:
             rows, cursor = inbox.page(
                 session, _agency_id(), g.staff.id, filters, now, after=args.get("cursor") or None
             )
@@ -83,7 +83,7 @@ def cases_page() -> ResponseReturnValue:
 
 
 def case_page(case_id: str) -> ResponseReturnValue:
-    with db_of(current_app).session() as session:
+    with reads.reading() as session:
         case = work.find(session, _agency_id(), case_id)
         if case is None:
             abort(404, f"Your agency has no case {case_id[:40]!r}.")
@@ -185,7 +185,7 @@ def figures_page() -> ResponseReturnValue:
     start, end = figures.interval(_day("from"), _day("to"), utcnow().date())
     if end <= start:
         abort(400, "The from date must not be after the to date.")
-    with db_of(current_app).session() as session:
+    with reads.reading() as session:
         found = figures.figures(session, _agency_id(), start, end)
     charts = {
         "resolution": bar_chart(

@@ -3,8 +3,6 @@ its comments and the alert deliveries. Every query is scoped to the signed-in ag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -21,17 +19,25 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from gateway.agencies import audit
-from gateway.dashboard import auth, case_views, oidc, queries, roles, sessions, theme_views
+from gateway.dashboard import (
+    auth,
+    case_views,
+    oidc,
+    queries,
+    reads,
+    roles,
+    sessions,
+    theme_views,
+)
 from gateway.dashboard.charts import bar_chart
 from gateway.flows.model import CHANNELS, Flow
 from gateway.flows.registry import FlowRegistry
 from gateway.reach import attempt_rates
 from gateway.reports.queries import resolve_flow
-from gateway.store import slow_reads
 from gateway.store.db import db_of
 from gateway.store.models import Agency, FlowVersion
 from gateway.store.results_models import Delivery, StaffMember
@@ -145,19 +151,7 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("dashboard.login"))
 
 
-@contextmanager
-def _reading() -> Iterator[Session]:
-    """A session for a page's figures; on PostgreSQL each statement gets at most
-    ``READ_STATEMENT_TIMEOUT``, so no page holds a worker thread for minutes."""
-    try:
-        with slow_reads.reading(db_of(current_app)) as session:
-            yield session
-    except slow_reads.ReadTimedOut:
-        abort(
-            503,
-            "The figures for this page took too long to compute. Narrow the dates or the "
-            "filters, then try again.",
-        )
+_reading = reads.reading
 
 
 def _agency() -> Agency:
