@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway.agencies import audit
 from gateway.api.auth import current_agency
+from gateway.api.params import bad_parameter, given_parameter
 from gateway.api.surveys import json_body
 from gateway.cases import documents, figures, inbox, opening, replies, work
 from gateway.flows.model import CASE_PRIORITIES, CHANNELS
@@ -64,16 +65,16 @@ def list_cases() -> ResponseReturnValue:
     try:
         limit = whole_number(args.get("limit", str(inbox.PAGE_SIZE)), "limit", 1, MAX_LIMIT)
     except InputRefused as exc:
-        raise ApiError(400, "invalid_parameter", exc.message, {"field": "limit"}) from exc
+        raise bad_parameter("limit", exc.message) from exc
     try:
         filters = inbox.check(
             inbox.Filters(
-                view=_given("view") or "all",
-                flow=_given("flow"),
-                office=_given("office"),
-                priority=_given("priority"),
-                channel=_given("channel"),
-                status=_given("status"),
+                view=given_parameter("view") or "all",
+                flow=given_parameter("flow"),
+                office=given_parameter("office"),
+                priority=given_parameter("priority"),
+                channel=given_parameter("channel"),
+                status=given_parameter("status"),
             ),
             CHANNELS,
         )
@@ -86,13 +87,13 @@ def list_cases() -> ResponseReturnValue:
                 None,
                 filters,
                 utcnow(),
-                after=_given("cursor"),
+                after=given_parameter("cursor"),
                 limit=limit,
             )
             emails = documents.assignees(session, rows)
             data = [documents.case_json(c, emails) for c in rows]
     except inbox.FilterError as exc:
-        raise ApiError(400, "invalid_parameter", exc.message, {"field": exc.field}) from exc
+        raise bad_parameter(exc.field, exc.message) from exc
     return jsonify(data=data, next_cursor=cursor)
 
 
@@ -167,24 +168,14 @@ def reply(case_id: str) -> ResponseReturnValue:
     return jsonify(document), 202
 
 
-def _given(name: str) -> str | None:
-    """The query parameter ``name``, None when absent; given empty, it is refused."""
-    raw = request.args.get(name)
-    if raw == "":
-        raise ApiError(400, "invalid_parameter", f"{name} must not be empty", {"field": name})
-    return raw
-
-
 def _day(name: str) -> date | None:
-    raw = _given(name)
+    raw = given_parameter(name)
     if raw is None:
         return None
     try:
         return check_date(date.fromisoformat(raw), name)
     except ValueError as exc:  # InputRefused included
-        raise ApiError(
-            400, "invalid_parameter", f"{name} must be a date such as 2026-10-01", {"field": name}
-        ) from exc
+        raise bad_parameter(name, f"{name} must be a date such as 2026-10-01") from exc
 
 
 @bp.get("/cases/figures")
@@ -192,7 +183,7 @@ def case_figures() -> ResponseReturnValue:
     agency = current_agency()
     start, end = figures.interval(_day("from"), _day("to"), utcnow().date())
     if end <= start:
-        raise ApiError(400, "invalid_parameter", "from must not be after to", {"field": "from"})
+        raise bad_parameter("from", "from must not be after to")
     with db_of(current_app).session() as session:
         found = figures.figures(session, agency.id, start, end)
     return jsonify(found.as_json())

@@ -19,6 +19,14 @@ def bad_parameter(field: str, message: str) -> ApiError:
     return ApiError(400, "invalid_parameter", message, {"field": field})
 
 
+def given_parameter(name: str) -> str | None:
+    """The query parameter ``name``, None when absent; given empty, it is refused."""
+    raw = request.args.get(name)
+    if raw == "":
+        raise bad_parameter(name, f"{name} must not be empty")
+    return raw
+
+
 def time_parameter(name: str) -> datetime | None:
     """A date (midnight UTC) or an ISO-8601 date and time (UTC when no offset is given)."""
     raw = request.args.get(name)
